@@ -1,0 +1,1 @@
+"""The SQLite archive (sqlite-utils). Imports nothing from crawler/."""

@@ -1,0 +1,1 @@
+"""OGI Archive: crawler (Scrapy project), parsers and the `ogi` command line."""

@@ -1,0 +1,42 @@
+"""The `ogi` command line. Each area owns one module in crawler/commands/ that exports COMMANDS."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+# area -> module; every module exports COMMANDS: list[click.Command]
+COMMAND_MODULES = (
+    "crawler.commands.parse_cmds",  # ogi parse
+    "crawler.commands.archive_cmds",  # ogi import / export / serve
+    "crawler.commands.crawl_cmds",  # ogi crawl / demo / sources
+    "crawler.commands.schedule_cmds",  # ogi schedule / run-now / status
+)
+
+
+@click.group(context_settings=CONTEXT_SETTINGS)
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+def cli(verbose: int) -> None:
+    """OGI Archive: find, archive and parse 政府信息公开工作年度报告.
+
+    Example:
+
+        ogi parse report.html
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+for _name in COMMAND_MODULES:
+    _mod = importlib.import_module(_name)
+    for _cmd in getattr(_mod, "COMMANDS", []):
+        cli.add_command(_cmd)
+
+
+def main() -> None:
+    cli()

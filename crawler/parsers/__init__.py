@@ -1,0 +1,27 @@
+"""Parsers: pure functions from document bytes to typed, checked report cells.
+
+    parse_document(data, source=..., url=..., content_type=...) -> Report
+
+No I/O, no Scrapy, no archive access here.
+"""
+
+from __future__ import annotations
+
+from crawler.parsers.model import Cell, CellValue, Check, Extracted, ParseError, Report
+
+__all__ = ["Cell", "CellValue", "Check", "Extracted", "ParseError", "Report", "parse_document"]
+
+
+def parse_document(
+    data: bytes,
+    *,
+    source: str | None = None,
+    url: str | None = None,
+    content_type: str | None = None,
+    title_hint: str | None = None,
+) -> Report:
+    """Parse one document (HTML, text, PDF, DOCX, …) into a Report. Never raises for bad input:
+    problems come back as ``Report(ok=False, error=...)``."""
+    from crawler.parsers.dispatch import parse_bytes
+
+    return parse_bytes(data, source=source, url=url, content_type=content_type, title_hint=title_hint)

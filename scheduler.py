@@ -1,0 +1,1 @@
+"""The yearly refresh service (placeholder until the scheduler issue lands)."""
