@@ -1,0 +1,301 @@
+"""DOCX reader: WordprocessingML tables and paragraphs → :class:`Extracted`.
+
+    extract_docx(data: bytes) -> Extracted
+
+Reads ``word/document.xml`` directly with lxml (python-docx's object model hides merges and nesting):
+
+- ``w:gridSpan`` gives a cell's colspan, ``w:gridBefore`` skipped grid columns, so ``Cell.col`` is the
+  grid column of the cell's left edge;
+- ``w:vMerge`` (``restart`` … continue) is a rowspan: a continuation repeats the first cell's text with
+  ``copy=True``;
+- a table nested in a cell is read in place: its rows follow the row of the outer cell (layout tables
+  that wrap the real table are common);
+- text in several runs (``w:t``, ``w:tab``, ``w:br``, ``w:sym``) is joined; deleted text is skipped.
+
+The archive is checked before anything is decompressed: member count, declared sizes, compression
+ratio, and the bytes actually read are capped (zip bombs). Images referenced by the body are listed
+in ``Extracted.images`` as their package names (``word/media/image1.png``).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import zipfile
+from dataclasses import dataclass
+
+from lxml import etree
+
+from crawler.parsers.model import Cell, Extracted, ParseError
+
+logger = logging.getLogger(__name__)
+
+MAX_BYTES = 60 * 1024 * 1024  # the DOCX file itself
+MAX_MEMBERS = 5_000
+MAX_XML_BYTES = 40 * 1024 * 1024  # word/document.xml, uncompressed
+MAX_TOTAL_UNCOMPRESSED = 400 * 1024 * 1024
+MAX_RATIO = 200  # uncompressed / compressed for one member (larger than a few MB)
+MAX_ROWS = 20_000
+MAX_NESTING = 8
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+V = "urn:schemas-microsoft-com:vml"
+REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _w(tag: str) -> str:
+    return f"{{{W}}}{tag}"
+
+
+@dataclass(slots=True)
+class _Open:
+    """An open vertical merge in one grid column: its text and span."""
+
+    text: str
+    span: int
+
+
+# --- entry point ----------------------------------------------------------------------------------------
+
+
+def extract_docx(data: bytes) -> Extracted:
+    """Read a DOCX into table rows (path ``docx-grid``) and paragraph text (``docx-text``).
+
+    Raises :class:`ParseError` for encrypted, corrupt, truncated or oversized (zip bomb) packages."""
+    if data[:8] == OLE_MAGIC:
+        raise ParseError("encrypted or legacy Word document: an OLE container, not a DOCX package"
+                         if b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00e\x00d\x00P\x00a\x00c\x00k\x00a\x00g\x00e" in data
+                         else "not a DOCX package: an OLE (legacy .doc) container")
+    if len(data) > MAX_BYTES:
+        raise ParseError(f"DOCX too large: {len(data)} bytes (limit {MAX_BYTES})")
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ParseError(f"corrupt or truncated DOCX: {exc}") from exc
+    except Exception as exc:
+        raise ParseError(f"corrupt DOCX: {type(exc).__name__}") from exc
+    with zf:
+        _check_package(zf)
+        xml = _read_member(zf, "word/document.xml", MAX_XML_BYTES)
+        rels = _relationships(zf)
+        core_title = _core_title(zf)
+    try:
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=False)
+        root = etree.fromstring(xml, parser)
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(f"corrupt DOCX: word/document.xml is not well-formed ({exc.msg})") from exc
+    body = root.find(_w("body"))
+    if body is None:
+        raise ParseError("corrupt DOCX: no document body")
+    reader = _Reader(rels)
+    reader.block(body, depth=0)
+    return Extracted(
+        rows=reader.rows,
+        text="\n".join(line for line in reader.lines if line.strip()),
+        source_kind="docx",
+        path="docx-grid",
+        text_path="docx-text",
+        title_hint=core_title,
+        images=reader.images,
+        positional=True,
+    )
+
+
+# --- package checks -------------------------------------------------------------------------------------
+
+
+def _check_package(zf: zipfile.ZipFile) -> None:
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ParseError(f"DOCX package has too many members: {len(infos)} (limit {MAX_MEMBERS})")
+    total = 0
+    for info in infos:
+        if info.flag_bits & 0x1:
+            raise ParseError("encrypted DOCX: a zip member is password-protected")
+        total += info.file_size
+        if info.file_size > 4 * 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise ParseError(
+                f"DOCX looks like a zip bomb: {info.filename} expands {info.compress_size} → {info.file_size} bytes"
+            )
+    if total > MAX_TOTAL_UNCOMPRESSED:
+        raise ParseError(f"DOCX looks like a zip bomb: {total} bytes uncompressed (limit {MAX_TOTAL_UNCOMPRESSED})")
+    names = {i.filename for i in infos}
+    if "word/document.xml" not in names:
+        raise ParseError("not a DOCX package: no word/document.xml")
+
+
+def _read_member(zf: zipfile.ZipFile, name: str, limit: int) -> bytes:
+    """Read at most ``limit`` bytes of one member; declared sizes can lie, so the read itself is capped."""
+    try:
+        with zf.open(name) as fh:
+            data = fh.read(limit + 1)
+    except KeyError as exc:
+        raise ParseError(f"not a DOCX package: no {name}") from exc
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        raise ParseError(f"corrupt or truncated DOCX: {name}: {exc}") from exc
+    except Exception as exc:  # zlib.error and friends
+        raise ParseError(f"corrupt DOCX: {name}: {type(exc).__name__}") from exc
+    if len(data) > limit:
+        raise ParseError(f"DOCX looks like a zip bomb: {name} expands past {limit} bytes")
+    return data
+
+
+def _relationships(zf: zipfile.ZipFile) -> dict[str, str]:
+    try:
+        xml = _read_member(zf, "word/_rels/document.xml.rels", 2 * 1024 * 1024)
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except (ParseError, etree.XMLSyntaxError):
+        return {}
+    out = {}
+    for rel in root.iter(f"{{{REL}}}Relationship"):
+        target = rel.get("Target") or ""
+        if rel.get("TargetMode") == "External":
+            out[rel.get("Id", "")] = target
+        else:
+            out[rel.get("Id", "")] = "word/" + target.lstrip("/").removeprefix("word/")
+    return out
+
+
+def _core_title(zf: zipfile.ZipFile) -> str | None:
+    try:
+        xml = _read_member(zf, "docProps/core.xml", 1024 * 1024)
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    except (ParseError, etree.XMLSyntaxError):
+        return None
+    el = root.find("{http://purl.org/dc/elements/1.1/}title")
+    title = (el.text or "").strip() if el is not None else ""
+    return title or None
+
+
+# --- body walk ------------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Walks the body in order, collecting table rows, text lines and image references."""
+
+    def __init__(self, rels: dict[str, str]) -> None:
+        self.rels = rels
+        self.rows: list[list[Cell]] = []
+        self.lines: list[str] = []
+        self.images: list[str] = []
+
+    def block(self, parent: etree._Element, depth: int) -> None:
+        for child in parent:
+            tag = child.tag
+            if tag == _w("p"):
+                self.lines.append(self.para_text(child))
+                self._images(child)
+            elif tag == _w("tbl"):
+                self.table(child, depth)
+            elif tag in (_w("sdt"), _w("customXml"), _w("ins"), _w("smartTag")):
+                content = child.find(_w("sdtContent"))
+                self.block(content if content is not None else child, depth)
+
+    def table(self, tbl: etree._Element, depth: int) -> None:
+        if depth > MAX_NESTING:
+            raise ParseError(f"DOCX tables nested deeper than {MAX_NESTING}")
+        open_merges: dict[int, _Open] = {}
+        for tr in _children(tbl, "tr"):
+            if len(self.rows) > MAX_ROWS:
+                raise ParseError(f"DOCX has more than {MAX_ROWS} table rows")
+            row: list[Cell] = []
+            nested: list[etree._Element] = []
+            col = _grid_before(tr)
+            for tc in _children(tr, "tc"):
+                pr = tc.find(_w("tcPr"))
+                span = _int_attr(pr, "gridSpan", 1)
+                vmerge = pr.find(_w("vMerge")) if pr is not None else None
+                text = self.cell_text(tc, nested)
+                if vmerge is not None and vmerge.get(_w("val"), "continue") != "restart":
+                    prev = open_merges.get(col)
+                    row.append(Cell(prev.text if prev else text, col, prev.span if prev else span, copy=True))
+                else:
+                    row.append(Cell(text, col, span))
+                    if vmerge is not None:
+                        open_merges[col] = _Open(text, span)
+                    else:
+                        open_merges.pop(col, None)
+                col += span
+            self.rows.append(row)
+            self.lines.append("\t".join("" if c.copy else c.text for c in row))
+            for inner in nested:
+                self.table(inner, depth + 1)
+
+    def cell_text(self, tc: etree._Element, nested: list[etree._Element]) -> str:
+        """The cell's own paragraphs (joined with a space); nested tables are queued for after the row."""
+        parts: list[str] = []
+        for child in tc:
+            if child.tag == _w("p"):
+                parts.append(self.para_text(child))
+                self._images(child)
+            elif child.tag == _w("tbl"):
+                nested.append(child)
+            elif child.tag == _w("sdt"):
+                content = child.find(_w("sdtContent"))
+                for p in (content if content is not None else child).iter(_w("p")):
+                    parts.append(self.para_text(p))
+        return " ".join(p.strip() for p in parts if p.strip())
+
+    def para_text(self, p: etree._Element) -> str:
+        out: list[str] = []
+        for el in p.iter(_w("t"), _w("tab"), _w("br"), _w("cr"), _w("sym"), _w("noBreakHyphen")):
+            if el.tag == _w("t"):
+                out.append(el.text or "")
+            elif el.tag == _w("tab"):
+                if el.getparent() is not None and el.getparent().tag == _w("r"):
+                    out.append("\t")
+            elif el.tag in (_w("br"), _w("cr")):
+                out.append(" ")
+            elif el.tag == _w("noBreakHyphen"):
+                out.append("-")
+        return "".join(out)
+
+    def _images(self, p: etree._Element) -> None:
+        for blip in p.iter(f"{{{A}}}blip"):
+            rid = blip.get(f"{{{R}}}embed") or blip.get(f"{{{R}}}link")
+            if rid and rid in self.rels:
+                self.images.append(self.rels[rid])
+        for img in p.iter(f"{{{V}}}imagedata"):
+            rid = img.get(f"{{{R}}}id")
+            if rid and rid in self.rels:
+                self.images.append(self.rels[rid])
+
+
+def _children(el: etree._Element, tag: str) -> list[etree._Element]:
+    """Direct children named ``tag``, looking through content controls and tracked insertions."""
+    out = []
+    for child in el:
+        if child.tag == _w(tag):
+            out.append(child)
+        elif child.tag in (_w("sdt"), _w("customXml"), _w("ins")):
+            content = child.find(_w("sdtContent"))
+            out.extend(_children(content if content is not None else child, tag))
+    return out
+
+
+def _int_attr(pr: etree._Element | None, tag: str, default: int) -> int:
+    if pr is None:
+        return default
+    el = pr.find(_w(tag))
+    if el is None:
+        return default
+    try:
+        return max(1, min(int(el.get(_w("val"), default)), 64))
+    except ValueError:
+        return default
+
+
+def _grid_before(tr: etree._Element) -> int:
+    pr = tr.find(_w("trPr"))
+    if pr is None:
+        return 0
+    el = pr.find(_w("gridBefore"))
+    if el is None:
+        return 0
+    try:
+        return max(0, min(int(el.get(_w("val"), "0")), 64))
+    except ValueError:
+        return 0

@@ -1,0 +1,161 @@
+"""Report metadata and statutory sections from the readable text (spec/formats.md §2, portals.md §0, §1.5)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from crawler.parsers.normalize import clean_space, nfkc
+
+_YEAR = r"(?P<year>(?:19|20)\d{2})\s*年(?:度)?"
+_KIND = r"(?:政府)?信息公开(?:工作)?(?:年度)?(?:工作)?(?:报告|年报)"
+_TITLE1 = re.compile(rf"^(?P<agency>.{{2,60}}?)\s*{_YEAR}\s*{_KIND}")
+_TITLE2 = re.compile(rf"^{_YEAR}\s*(?P<agency>.{{2,60}}?)\s*{_KIND}")
+_TITLE_ANY = re.compile(rf"{_YEAR}.{{0,60}}?{_KIND}|{_KIND}")
+_TITLE_NOISE = re.compile(r"^(?:#+\s*|标题[:：]\s*)|[_\-|｜].{0,20}$")
+_SUFFIX_RE = re.compile(r"[（(](?:图片版|超链版|文字版|全文|修订版)[）)]")
+_PERIOD_RE = re.compile(r"统计(?:期限|时限|时间|区间|期间)?[^。\n]{0,20}?(?P<year>20\d{2})\s*年\s*1\s*月\s*1\s*日")
+_PERIOD2_RE = re.compile(r"(?P<year>20\d{2})\s*年\s*1\s*月\s*1\s*日\s*(?:起)?\s*(?:至|到|—|-)\s*(?:(?P=year)\s*年\s*)?12\s*月\s*31\s*日")
+_PUB_RE = re.compile(
+    r"(?:发布(?:时间|日期)|信息提供日期|发文日期|成文日期|日期|时间)\s*[:：]\s*(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
+)
+_DATE_RE = re.compile(r"(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})")
+_AGGREGATE_RE = re.compile(r"综合|汇总|全市各级|全区各|全县各|全省各|本行政区域|各级行政机关|全市政府信息公开|全区政府信息公开")
+_SELF_RE = re.compile(r"本机关|本部门|本单位|本局|本委|本厅|本办")
+
+SECTION_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("s1.overview", r"总体情况"),
+    ("s2.proactive", r"主动公开政府信息(?:的)?情况"),
+    ("s3.requests", r"收到和处理政府信息公开申请(?:的)?情况"),
+    ("s4.review_litigation", r"(?:政府信息公开)?(?:行政(?:法)?复议[、和及]?\s*行政诉讼|被申请行政复议[、和及]?(?:提起)?行政诉讼|因政府信息公开(?:工作|申请)?(?:被)?申请行政复议)"),
+    ("s5.problems", r"(?:政府信息公开工作)?存在的?(?:主要)?问题(?:及|和)改进(?:情况|措施)"),
+    ("s6.other", r"其他需要报告的事项"),
+)
+_HEAD_PREFIX = r"(?:^|[\n\s。;；])[#\s]*(?:第?[一二三四五六七八九十]{1,2}\s*[、.．]|[（(][一二三四五六七八九十]{1,2}[）)])\s*(?:政府信息公开工作)?"
+_SECTION_RES = [(key, re.compile(_HEAD_PREFIX + r"(?:关于)?" + pat + r"(?:的?情况)?")) for key, pat in SECTION_PATTERNS]
+
+
+@dataclass(slots=True)
+class Meta:
+    title: str | None
+    agency: str | None
+    year: int | None
+    year_source: str | None
+    published: str | None
+    scope: str
+
+
+def find_title(text: str, hint: str | None) -> str | None:
+    """The report title: a line near the top shaped like a report title, else the hint."""
+    lines = [_TITLE_NOISE.sub("", clean_space(line)).strip() for line in text.split("\n")[:60]]
+    for i, line in enumerate(lines):
+        if "。" in line or len(line) > 90:
+            continue
+        if 8 <= len(line) and _TITLE_ANY.search(line):
+            return line
+        # a title wrapped over two lines (PDF text): '2024 年上海市科委政府信息公开工作' + '年度报告'
+        if i + 1 < len(lines) and re.search(r"20\d{2}\s*年", line):
+            joined = line + lines[i + 1]
+            if len(joined) <= 90 and "。" not in joined and _TITLE_ANY.search(joined):
+                return joined
+    if hint:
+        hint = clean_space(hint)
+        m = _TITLE_ANY.search(hint)
+        if m:
+            return re.split(r"[_|｜]", hint)[0].strip() or hint
+    return None
+
+
+def split_title(title: str) -> tuple[str | None, int | None]:
+    """(agency, year) from a title such as '焦作市人民政府办公室 2021 年政府信息公开工作年度报告'."""
+    t = _SUFFIX_RE.sub("", clean_space(title)).strip()
+    for pat in (_TITLE2, _TITLE1):
+        m = pat.search(t)
+        if m:
+            agency = m.group("agency").strip(" ，,：:").removeprefix("关于")
+            agency = re.sub(r"^(?:标题[:：]\s*)", "", agency)
+            return (agency or None), int(m.group("year"))
+    m = re.search(_YEAR, t)
+    return None, (int(m.group("year")) if m else None)
+
+
+def find_published(text: str, hint: str | None) -> str | None:
+    head = text[:3000]
+    m = _PUB_RE.search(head)
+    if m is None and hint:
+        m = _DATE_RE.search(nfkc(hint))
+    if m is None:
+        return None
+    y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d"))
+    if not (1 <= mo <= 12 and 1 <= d <= 31):
+        return None
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def find_meta(text: str, title_hint: str | None, published_hint: str | None, preface: str) -> Meta:
+    title = find_title(text, title_hint)
+    agency, year = split_title(title) if title else (None, None)
+    year_source = "title" if year else None
+    if year is None:
+        m = _PERIOD_RE.search(text[:20000]) or _PERIOD2_RE.search(text[:20000])
+        if m:
+            year, year_source = int(m.group("year")), "body"
+    published = find_published(text, published_hint)
+    if year is None and published:
+        year, year_source = int(published[:4]) - 1, "published"
+    scope = "unknown"
+    if _AGGREGATE_RE.search(preface):
+        scope = "aggregate"
+    elif _SELF_RE.search(preface):
+        scope = "self"
+    return Meta(title, agency, year, year_source, published, scope)
+
+
+def find_sections(text: str) -> tuple[dict[str, str], str]:
+    """The six statutory sections by title keywords (not by ordinal), and the preface before the first one."""
+    found: list[tuple[int, int, str]] = []
+    pos = 0
+    for key, rx in _SECTION_RES:
+        m = rx.search(text, pos)
+        if m is None:
+            continue
+        found.append((m.start(), m.end(), key))
+        pos = m.end()
+    found.sort()
+    sections: dict[str, str] = {}
+    for i, (_start, end, key) in enumerate(found):
+        stop = found[i + 1][0] if i + 1 < len(found) else len(text)
+        body = text[end:stop].strip(" \n\t:：。")
+        sections[key] = body
+    preface = text[: found[0][0]] if found else text[:1500]
+    return sections, preface
+
+
+_NARRATIVE = (
+    # (rule scope, regex, table keys whose sum it may equal: first the primary, then accepted alternatives)
+    ("received_new.total", re.compile(r"新收[^。；;，,]{0,16}?申请\s*(\d+)\s*件"), (("t3.received_new.total",),)),
+    (
+        "received.total",
+        re.compile(r"(?:共|全年|累计)?(?:收到|受理)[^。；;，,\d]{0,16}?申请\s*(\d+)\s*件"),
+        (("t3.received_new.total",), ("t3.received_new.total", "t3.carried_in.total")),
+    ),
+    ("carried_in.total", re.compile(r"上年(?:度)?结转\s*(\d+)\s*件|(\d+)\s*件为上年结转"), (("t3.carried_in.total",),)),
+    ("outcome.total.total", re.compile(r"办结[^。；;，,\d]{0,12}?(\d+)\s*件"), (("t3.outcome.total.total",),)),
+    (
+        "carried_out.total",
+        re.compile(r"(\d+)\s*件\s*(?:结转下|转下|转入下)|结转(?:至)?下(?:一)?年(?:度)?(?:继续办理)?\s*(\d+)\s*件"),
+        (("t3.carried_out.total",),),
+    ),
+)
+
+
+def narrative_numbers(text: str) -> list[tuple[str, int, tuple[tuple[str, ...], ...]]]:
+    """Numbers the narrative states about table 三 (S3), with the table keys each should match."""
+    out = []
+    flat = nfkc(text)
+    for scope, rx, targets in _NARRATIVE:
+        m = rx.search(flat)
+        if m:
+            num = next(g for g in m.groups() if g)
+            out.append((scope, int(num), targets))
+    return out
