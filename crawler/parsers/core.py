@@ -23,7 +23,6 @@ from crawler.parsers.meta import find_meta, find_sections, narrative_numbers
 from crawler.parsers.model import Cell, CellValue, Check, Extracted, Report
 from crawler.parsers.normalize import (
     is_value_text,
-    nfkc,
     norm_label,
     parse_value,
     strip_numbering,
@@ -108,6 +107,7 @@ T2_HEADERS: tuple[tuple[str, str, str], ...] = (
     ("本年增/减", "gov2019", "delta"),
     ("增/减", "gov2019", "delta"),
     ("增减", "gov2019", "delta"),
+    ("本年增", "gov2019", "delta"),
     ("本年处理决定", "gov2021", "decisions"),
     ("处理决定", "", "decisions"),
     ("采购项目", "gov2019", "items"),
@@ -133,11 +133,11 @@ _LEAF_STARTS = (
 )
 _STREAM_SPLIT_RE = re.compile(
     "|".join(
-        [f"{n}[.、]\\s*{w}" for n, w in _LEAF_STARTS]
+        [f"{n}[.、．]\\s*{w}" for n, w in _LEAF_STARTS]
         + [
             r"[一二三四]、\s*(?:本年新收|上年结转|本年度|结转下)",
             r"[二三四]、\s*(?:收到和处理|主动公开政府信息)",
-            r"\([一二三四五六七]\)\s*(?:予以公开|部分公开|不予公开|无法提供|不予处理|其他处理|总计)",
+            r"[(（][一二三四五六七][)）]\s*(?:予以公开|部分公开|不予公开|无法提供|不予处理|其他处理|总计)",
             r"第二十条第",
             r"规章(?=\s*[\d-])",
             r"(?<!行政)规范性文件(?=\s*[\d-])",
@@ -164,6 +164,7 @@ class Line:
     path: str
     missing: int = 0  # empty cells after the label that may hold lost values (text sources)
     run: list[str] = field(default_factory=list)  # digit-run tokens when cell boundaries were lost
+    tail: list[str] | None = None  # pipe-table cells after the label, empties kept (their positions hold)
     header_cols: list[tuple[int, int, str]] = field(default_factory=list)  # (col, span, text) for header rows
 
     @property
@@ -202,14 +203,13 @@ def lines_from_rows(rows: list[list[Cell]], path: str, positional: bool) -> list
 
 
 def lines_from_text(text: str, path: str) -> list[Line]:
-    text = nfkc(text)
-    text = _split_stream(text)
+    text = _split_stream(text)  # raw text kept verbatim: labels are normalised when matched
     out = []
     for raw in text.split("\n"):
         if not raw.strip() or FOOTER_RE.match(raw):
             continue
         stripped = raw.strip()
-        markdown = stripped.startswith("|")
+        markdown = "|" in stripped
         if markdown:
             if re.fullmatch(r"\|?[\s|:\-]+\|?", stripped):
                 continue
@@ -217,29 +217,107 @@ def lines_from_text(text: str, path: str) -> list[Line]:
         elif "\t" in raw:
             cells = [c.strip() for c in raw.split("\t")]
         else:
-            # `规章000`, `数量230 000023`, `总计10203…`: a label with its digit run glued to it
-            m = TRAILING_RUN_RE.match(stripped)
-            if m and re.search(r"[\u4e00-\u9fff]", m.group("label")) and not is_value_text(m.group("label").split()[-1]):
-                cells = [*m.group("label").split(), *m.group("run").split()]
-            else:
-                cells = stripped.split()
+            cells = _unglue(stripped.split())
         last_label = -1
         for i, c in enumerate(cells):
             if c and not is_value_text(c):
                 last_label = i
         labels = [norm_label(c) for c in cells[: last_label + 1] if c]
-        vals = [_tok(c) for c in cells[last_label + 1 :] if c]
-        missing = sum(1 for c in cells[last_label + 1 :] if not c) if markdown else 0
-        if markdown and missing and vals:
-            # keep the empties only where they sit inside or right after the values (md cell positions hold)
-            tail = cells[last_label + 1 :]
-            vals = [_tok(c) if c else Tok("", None, "unknown") for c in tail]
-            missing = 0
-            while vals and vals[-1].flag == "unknown" and len(vals) > 7:
-                vals.pop()
-        line = Line(labels, vals, path, missing)
+        tail = cells[last_label + 1 :]
+        vals = [_tok(c) for c in tail if c]
+        missing = 0
+        if markdown and vals:
+            # empties after the last value may be values lost in extraction (counted; unknown if needed)
+            end = len(tail)
+            while end and not tail[end - 1]:
+                end -= 1
+                missing += 1
+        line = Line(labels, vals, path, missing, tail=tail if markdown else None)
         _detect_run(line)
         out.append(line)
+    return _merge_detached_labels(out)
+
+
+def lines_from_cell_per_line(text: str, path: str) -> list[Line]:
+    """Text where every table cell sits on its own line (`规章`, `0`, `0`, `0`, …; empty cells as `|`).
+
+    A label line starts a new row once the current row has values, or when it is itself a known row label;
+    value lines are appended to the current row; a lone `|` is an empty printed cell.
+    """
+    rows: list[list[Cell]] = []
+    current: list[Cell] = []
+    has_values = False
+    for raw in text.split("\n"):
+        t = raw.strip()
+        if not t or FOOTER_RE.match(t) or re.fullmatch(r"\|{2,}", t):
+            continue
+        explicit = t.endswith("|")
+        t = t.rstrip("|").strip()
+        if not t and not explicit:
+            continue
+        is_value = not t or is_value_text(t)
+        if is_value:
+            current.append(Cell(t))
+            has_values = True
+            continue
+        label = norm_label(t)
+        if has_values or _is_row_label(label):
+            if current:
+                rows.append(current)
+            current, has_values = [], False
+        current.append(Cell(t))
+    if current:
+        rows.append(current)
+    return lines_from_rows(rows, path, positional=True)
+
+
+def _is_row_label(label: str) -> bool:
+    leaf = strip_numbering(label)
+    if any(rx.search(leaf) for rx, _k in T2_ROW_LABELS):
+        return True
+    return classify_t3(label, None) is not None or leaf in ("其他",) or any(w in label for w, _g in T3_GROUP_LABELS)
+
+
+_GLUED_RE = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）”\"])(?P<run>\d[\d.,]*)$")
+
+
+def _unglue(tokens: list[str]) -> list[str]:
+    """`数量230 000023` → `数量`, `230`, `000023`: a label token with digits glued to its end, followed only by
+    values, is split where the label ends."""
+    i = len(tokens)
+    while i > 0 and is_value_text(tokens[i - 1]):
+        i -= 1
+    if i == 0:
+        return tokens
+    m = _GLUED_RE.match(tokens[i - 1])
+    if m is None:
+        return tokens
+    return [*tokens[: i - 1], m.group("label"), m.group("run"), *tokens[i:]]
+
+
+def _merge_detached_labels(lines: list[Line]) -> list[Line]:
+    """A complete row label alone on a line, followed by a line of values alone (PDF text), is one row."""
+    out: list[Line] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if (
+            nxt is not None
+            and line.labels
+            and not line.vals
+            and not nxt.labels
+            and (nxt.vals or nxt.run)
+            and line.tail is None
+            and nxt.tail is None
+            and not T4_HEADER_RE.search(line.label)
+            and (classify_t3(line.label, None) or any(rx.search(strip_numbering(line.labels[-1])) for rx, _k in T2_ROW_LABELS))
+        ):
+            out.append(Line(line.labels, nxt.vals, nxt.path, nxt.missing, nxt.run))
+            i += 2
+            continue
+        out.append(line)
+        i += 1
     return out
 
 
@@ -268,6 +346,8 @@ def _tok(raw: str) -> Tok:
 
 def _detect_run(line: Line) -> None:
     """Mark value tokens that are really glued digit runs (`640020470`, `230 000023`)."""
+    if line.tail is not None and len(line.tail) >= 7:
+        return  # a pipe table row with its cell positions: no glued digits to split
     if line.vals and all(t.raw.isdigit() for t in line.vals):
         digits = sum(len(t.raw) for t in line.vals)
         if (len(line.vals) < 7 and digits >= 7) or any(len(t.raw) > 1 and t.raw[0] == "0" for t in line.vals):
@@ -354,7 +434,7 @@ def extract_tables(lines: list[Line]) -> TableResult:
             key3 = classify_t3(label, None) if (line.vals or line.run) else None
             if key3 == "t3.received_new" and (len(line.vals) >= 5 or line.run):
                 state = "t3"
-            elif state == "t2" and (line.vals or line.run):
+            elif state == "t2" and (line.vals or line.run or line.tail):
                 _t2_row(line, t2_cols, res)
                 continue
             else:
@@ -409,7 +489,7 @@ def _t2_header(label: str) -> tuple[list[str], set[str]]:
     taken: list[tuple[int, int]] = []
     for core, fmt, key in T2_HEADERS:
         for m in re.finditer(re.escape(core), label):
-            if any(a <= m.start() < b for a, b in taken):
+            if any(m.start() < b and a < m.end() for a, b in taken):
                 continue
             taken.append((m.start(), m.end()))
             found.append((m.start(), key))
@@ -428,6 +508,8 @@ def _t2_row(line: Line, cols: list[str], res: TableResult) -> None:
             break
     if row_key is None or not cols:
         return
+    if line.tail is not None and len(line.tail) >= len(cols) and not any(line.tail[len(cols) :]):
+        line = Line(line.labels, [_tok(c) for c in line.tail[: len(cols)]], line.path)  # pipe cells hold positions
     run = line.run or ([t.raw for t in line.vals] if all(t.raw.isdigit() for t in line.vals) else [])
     if run and len(run) < len(cols):
         cand, _all = unique_split(run, len(cols))
@@ -471,6 +553,8 @@ def _t4_row(line: Line, res: TableResult) -> bool:
         res.t4_found = True
         return True
     vals = line.vals
+    if line.tail is not None and len(line.tail) == 15:
+        vals = [_tok(c) for c in line.tail]  # a pipe table row: positions hold, empties are printed blanks
     if len(vals) < 15:
         if len(vals) + line.missing >= 15 and len(vals) >= 10:
             vals = vals + [Tok("", None, "unknown")] * (15 - len(vals))
@@ -494,6 +578,19 @@ def _row_values(line: Line) -> list[Tok] | list[tuple[int, ...]] | None:
         cands = [c for c in splits(line.run, 7) if row_identity(c)]
         return cands
     vals = line.vals
+    if line.tail is not None and len(line.tail) >= 7 and len(vals) < 7:
+        # a pipe table: cell positions hold. Merged-label residue sits left, trailing spare cells right.
+        tail = list(line.tail)
+        while len(tail) > 7 and not tail[0]:
+            tail.pop(0)
+        while len(tail) > 7 and not tail[-1]:
+            tail.pop()
+        if len(tail) == 7:
+            toks = [_tok(c) for c in tail]
+            if not tail[6] and any(t.value for t in toks[:6]):
+                # an empty 总计 beside non-zero parts in extracted text may be a lost value: never derive it
+                toks[6] = Tok("", None, "unknown")
+            return toks
     if len(vals) == 7:
         return vals
     if len(vals) > 7:
@@ -519,8 +616,8 @@ def _place_short(vals: list[Tok]) -> list[Tok] | None:
         nums = [t.value for t in opt]
         if None not in nums and sum(nums[:6]) == nums[6]:  # type: ignore[arg-type]
             fits.append(opt)
-    if len(fits) == 1:
-        return fits[0]
+    if len(fits) == 1 or (len(fits) == 2 and [t.value for t in fits[0]] == [t.value for t in fits[1]]):
+        return fits[-1]  # unique, or both placements read the same numbers (e.g. a lone 0)
     return [*vals, *([Tok("", None, "unknown")] * gap)]
 
 
@@ -717,7 +814,7 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
     report = Report(source=source, source_kind=ex.source_kind, text=ex.text)
     sections, preface = find_sections(ex.text)
     report.sections = sections
-    meta = find_meta(ex.text, ex.title_hint, ex.published_hint, preface)
+    meta = find_meta(ex.text, ex.title_hint, ex.published_hint, preface, sections.get("s1.overview", "")[:400])
     report.title, report.agency, report.year = meta.title, meta.agency, meta.year
     report.year_source, report.published, report.scope = meta.year_source, meta.published, meta.scope
 
@@ -726,6 +823,8 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
         results.append(extract_tables(lines_from_rows(ex.rows, ex.path, ex.positional)))
     if not results or _score(results[0])[0] < 2:
         results.append(extract_tables(lines_from_text(ex.text, ex.text_path)))
+        if _score(results[-1])[0] < 2:
+            results.append(extract_tables(lines_from_cell_per_line(ex.text, ex.text_path + "-cells")))
     res = max(results, key=_score)
     # table by table: take a table the better result missed from the other one
     for other in results:
@@ -767,7 +866,7 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
             *_narrative_checks(sections, ex.text, report.cells),
         ]
         return report
-    report.cells = {}
+    report.cells = {k: v for k, v in report.cells.items() if k.startswith("t2.")}
     has_title = bool(report.title) or (
         len(sections) >= 3 and bool(re.search(r"信息公开.{0,6}(?:年度报告|年报)", ex.text[:3000]))
     )

@@ -11,7 +11,7 @@ import lxml.html
 from lxml import etree
 
 from crawler.parsers.model import Cell, Extracted, ParseError
-from crawler.parsers.normalize import clean_space
+from crawler.parsers.normalize import clean_space, collapse_space
 
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "select", "textarea")
@@ -91,7 +91,7 @@ def _table_rows(table: etree._Element) -> list[list[Cell]]:
             col = _emit_pending(row, pending, col, stop_at_gap=True)
             span = _int_attr(td, "colspan")
             rowspan = _int_attr(td, "rowspan")
-            cell_text = clean_space(td.text_content())
+            cell_text = collapse_space(td.text_content())
             row.append(Cell(cell_text, col, span, False))
             if rowspan > 1:
                 pending[col] = [rowspan - 1, cell_text, span]

@@ -20,7 +20,7 @@ _PUB_RE = re.compile(
     r"(?:发布(?:时间|日期)|信息提供日期|发文日期|成文日期|日期|时间)\s*[:：]\s*(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
 )
 _DATE_RE = re.compile(r"(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})")
-_AGGREGATE_RE = re.compile(r"综合|汇总|全市各级|全区各|全县各|全省各|本行政区域|各级行政机关|全市政府信息公开|全区政府信息公开")
+_AGGREGATE_RE = re.compile(r"(?:全|我)(?:区|市|县|省|州|旗)各(?:级|单位|部门|乡镇)|综合(?:整理|编制|汇总|全区|全市|全县|各)|汇总|全市各级|全区各|全县各|全省各|本行政区域|各级行政机关|全市政府信息公开|全区政府信息公开")
 _SELF_RE = re.compile(r"本机关|本部门|本单位|本局|本委|本厅|本办")
 
 SECTION_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -92,7 +92,9 @@ def find_published(text: str, hint: str | None) -> str | None:
     return f"{y:04d}-{mo:02d}-{d:02d}"
 
 
-def find_meta(text: str, title_hint: str | None, published_hint: str | None, preface: str) -> Meta:
+def find_meta(
+    text: str, title_hint: str | None, published_hint: str | None, preface: str, overview_head: str = ""
+) -> Meta:
     title = find_title(text, title_hint)
     agency, year = split_title(title) if title else (None, None)
     year_source = "title" if year else None
@@ -100,11 +102,15 @@ def find_meta(text: str, title_hint: str | None, published_hint: str | None, pre
         m = _PERIOD_RE.search(text[:20000]) or _PERIOD2_RE.search(text[:20000])
         if m:
             year, year_source = int(m.group("year")), "body"
+    if year is None:  # a title inside a sentence: '现公布区统计局2023年政府信息公开工作年度报告。'
+        m = re.search(rf"{_YEAR}\s*{_KIND}", clean_space(text[:3000]))
+        if m:
+            year, year_source = int(m.group("year")), "body"
     published = find_published(text, published_hint)
     if year is None and published:
         year, year_source = int(published[:4]) - 1, "published"
     scope = "unknown"
-    if _AGGREGATE_RE.search(preface):
+    if _AGGREGATE_RE.search(preface) or _AGGREGATE_RE.search(overview_head):
         scope = "aggregate"
     elif _SELF_RE.search(preface):
         scope = "self"

@@ -110,6 +110,8 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, time_budget: float =
             pages = list(pdf.pages)
         except Exception as exc:  # pdfminer raises many kinds of errors on broken page trees
             raise ParseError(f"corrupt PDF: cannot read the page tree ({type(exc).__name__})") from exc
+        if len(pages) > max_pages:  # the page tree's /Count can lie
+            raise ParseError(f"too many pages: {len(pages)} (limit {max_pages})")
         for index, page in enumerate(pages):
             if time.monotonic() - started > time_budget:
                 raise ParseError(f"time limit: PDF parsing took more than {time_budget:.0f}s (page {index + 1})")
@@ -171,10 +173,13 @@ def _open(data: bytes):  # type: ignore[no-untyped-def]
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise ParseError(f"encrypted PDF: needs a password ({type(exc).__name__})") from exc
     except Exception as exc:
-        name = type(exc).__name__
-        if "password" in str(exc).lower() or "encrypt" in name.lower():
-            raise ParseError(f"encrypted PDF: {name}") from exc
-        raise ParseError(f"corrupt or truncated PDF: {name}: {str(exc)[:120]}") from exc
+        # pdfplumber wraps pdfminer's errors: look at the wrapped one too
+        inner = next((a for a in exc.args if isinstance(a, BaseException)), exc.__context__ or exc)
+        name = type(inner).__name__
+        if isinstance(inner, PDFPasswordIncorrect | PDFEncryptionError) or "password" in name.lower() \
+                or "encrypt" in name.lower():
+            raise ParseError(f"encrypted PDF: needs a password ({name})") from exc
+        raise ParseError(f"corrupt or truncated PDF: {name}: {str(inner)[:120]}") from exc
     return pdf
 
 
@@ -287,7 +292,19 @@ def _fill_cells(cells: list[BoxCell], chars: list[dict]) -> None:
 
 
 def _text_lines(chars: list[dict], *, tab: bool = True) -> list[tuple[float, float, str]]:
-    """Cluster characters into printed lines: (top, bottom, text). Wide gaps become a tab (``tab=True``)."""
+    """Cluster characters into printed lines: (top, bottom, text). Wide gaps become a tab (``tab=True``);
+    with ``tab=True`` a label wrapped onto several lines (positional text of a table without rules)
+    is re-joined to the row it starts."""
+    lines = _line_pieces(chars, tab=tab)
+    if tab:
+        lines = _rejoin_wrapped(lines)
+    return [(top, bottom, "\t".join(t for _, _, t in pieces)) for top, bottom, pieces in lines]
+
+
+Piece = tuple[float, float, str]  # x0, x1, text
+
+
+def _line_pieces(chars: list[dict], *, tab: bool) -> list[tuple[float, float, list[Piece]]]:
     if not chars:
         return []
     ordered = sorted(chars, key=lambda c: (round(c["top"]), c["x0"]))
@@ -302,24 +319,71 @@ def _text_lines(chars: list[dict], *, tab: bool = True) -> list[tuple[float, flo
                 break
         else:
             lines.append([ch])
-    out: list[tuple[float, float, str]] = []
+    out: list[tuple[float, float, list[Piece]]] = []
     for line in lines:
         line.sort(key=lambda c: c["x0"])
         size = max(sum(c["bottom"] - c["top"] for c in line) / len(line), 1.0)
-        pieces: list[str] = []
+        pieces: list[Piece] = []
+        text: list[str] = []
+        x0 = line[0]["x0"]
         prev = None
         for ch in line:
             if prev is not None:
                 gap = ch["x0"] - prev["x1"]
-                if tab and gap > size * 1.6:
-                    pieces.append("\t")
+                if tab and gap > size * 0.5:
+                    pieces.append((x0, prev["x1"], "".join(text).strip()))
+                    text, x0 = [], ch["x0"]
                 elif gap > size * 0.25 and (prev["text"].isascii() and ch["text"].isascii()):
-                    pieces.append(" ")
-            pieces.append(ch["text"])
+                    text.append(" ")
+            text.append(ch["text"])
             prev = ch
-        out.append((min(c["top"] for c in line), max(c["bottom"] for c in line), "".join(pieces).strip()))
+        pieces.append((x0, line[-1]["x1"], "".join(text).strip()))
+        pieces = [pc for pc in pieces if pc[2]]
+        if pieces:
+            out.append((min(c["top"] for c in line), max(c["bottom"] for c in line), pieces))
     out.sort(key=lambda item: item[0])
-    return [item for item in out if item[2]]
+    return out
+
+
+def _is_number(text: str) -> bool:
+    return (bool(NUMERIC_RE.match(text)) and any(ch.isdigit() for ch in text)) or text in {"-", "—", "/", "／", "–"}
+
+
+def _rejoin_wrapped(lines: list[tuple[float, float, list[Piece]]]) -> list[tuple[float, float, list[Piece]]]:
+    """Glue label fragments back onto their row: a line without numbers and without a numbering prefix,
+    lying entirely left of the value columns of the row line just above it, continues that row's labels."""
+    out: list[tuple[float, float, list[Piece]]] = []
+    value_x: float | None = None  # left edge of the value columns of the current row
+    for top, bottom, pieces in lines:
+        numeric = [pc for pc in pieces if _is_number(pc[2])]
+        if numeric:
+            value_x = min(pc[0] for pc in numeric)
+            out.append((top, bottom, list(pieces)))
+            continue
+        if (
+            value_x is not None
+            and out
+            and all(pc[1] <= value_x + 1 for pc in pieces)
+            and not any(NUMBERING_RE.match(pc[2]) for pc in pieces)
+            and top - out[-1][1] < (bottom - top) * 1.2
+        ):
+            anchor = out[-1][2]
+            for x0, x1, text in pieces:
+                label_pieces = [i for i, pc in enumerate(anchor) if not _is_number(pc[2])]
+                near = min(label_pieces, key=lambda i: abs(anchor[i][0] - x0), default=None)
+                size = max(bottom - top, 1.0)
+                if near is not None and abs(anchor[near][0] - x0) <= size * 1.5:
+                    ax0, ax1, atext = anchor[near]
+                    anchor[near] = (ax0, max(ax1, x1), atext + text)
+                else:
+                    anchor.append((x0, x1, text))
+                    anchor.sort(key=lambda pc: pc[0])
+            out[-1] = (out[-1][0], bottom, anchor)
+            continue
+        if not any(pc[1] <= (value_x or 0) + 1 for pc in pieces) or (len(pieces) == 1 and pieces[0][1] > (value_x or 0)):
+            value_x = None  # a line across the value columns (narrative): the table is over
+        out.append((top, bottom, list(pieces)))
+    return out
 
 
 def _page_images(page, index: int) -> list[str]:  # type: ignore[no-untyped-def]
