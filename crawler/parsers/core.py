@@ -15,6 +15,7 @@ import itertools
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from crawler.parsers import keys as K
 from crawler.parsers.checks import sign_checks, table3_checks, table4_checks
@@ -165,7 +166,14 @@ class Line:
     missing: int = 0  # empty cells after the label that may hold lost values (text sources)
     run: list[str] = field(default_factory=list)  # digit-run tokens when cell boundaries were lost
     tail: list[str] | None = None  # pipe-table cells after the label, empties kept (their positions hold)
-    header_cols: list[tuple[int, int, str]] = field(default_factory=list)  # (col, span, text) for header rows
+    cells: list[Cell] | None = None  # the grid cells (for header rows: column labels by position)
+
+    @property
+    def header_cols(self) -> list[tuple[int, int, str]]:
+        """(col, span, normalised text) of the grid cells, for mapping header labels to columns."""
+        if not self.cells:
+            return []
+        return [(c.col, c.span, norm_label(c.text)) for c in self.cells if c.col is not None and c.text]
 
     @property
     def label(self) -> str:
@@ -195,8 +203,7 @@ def lines_from_rows(rows: list[list[Cell]], path: str, positional: bool) -> list
                 vals.append(Tok("", 0, "blank"))
             else:
                 missing += 1
-        header_cols = [(c.col, c.span, norm_label(c.text)) for c in row if c.col is not None and c.text]
-        line = Line(labels, vals, path, missing, header_cols=header_cols)
+        line = Line(labels, vals, path, missing, cells=row)
         _detect_run(line)
         out.append(line)
     return out
@@ -369,6 +376,7 @@ class TableResult:
     warnings: list[str] = field(default_factory=list)
 
 
+@lru_cache(maxsize=4096)
 def classify_t3(label: str, group: str | None) -> str | None:
     if not label:
         return None
@@ -386,6 +394,7 @@ def classify_t3(label: str, group: str | None) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def _group_of(label: str) -> str | None:
     for word, group in T3_GROUP_LABELS:
         if word in label:
@@ -419,7 +428,7 @@ def extract_tables(lines: list[Line]) -> TableResult:
     res = TableResult()
     state = "pre"
     group: str | None = None
-    t2_cols: list[str] = []
+    t2_cols: tuple[str, ...] = ()
     t2_formats: set[str] = set()
     header_lines: list[Line] = []
     t3_rows: list[tuple[str | None, Line]] = []
@@ -483,7 +492,8 @@ def _pick_format(fmts: set[str]) -> str:
     return "none"
 
 
-def _t2_header(label: str) -> tuple[list[str], set[str]]:
+@lru_cache(maxsize=1024)
+def _t2_header(label: str) -> tuple[tuple[str, ...], frozenset[str]]:
     found: list[tuple[int, str]] = []
     fmts: set[str] = set()
     taken: list[tuple[int, int]] = []
@@ -496,10 +506,10 @@ def _t2_header(label: str) -> tuple[list[str], set[str]]:
             if fmt:
                 fmts.add(fmt)
     found.sort()
-    return [k for _p, k in found], fmts
+    return tuple(k for _p, k in found), frozenset(fmts)
 
 
-def _t2_row(line: Line, cols: list[str], res: TableResult) -> None:
+def _t2_row(line: Line, cols: tuple[str, ...], res: TableResult) -> None:
     row_key = None
     leaf = strip_numbering(line.labels[-1]) if line.labels else ""
     for rx, key in T2_ROW_LABELS:
@@ -839,12 +849,17 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
     report.warnings.extend(res.warnings)
     cells = res.cells
 
-    doc_hint = _doc_format_hint(ex.text)
     t3f = res.t3_format if res.t3_found else "none"
     t2f = res.t2_format
     if t2f == "none" and any(k.startswith("t2.") for k in cells):
-        t2f = doc_hint
-    t4f = (t3f if t3f != "none" else (t2f if t2f != "none" else (doc_hint if doc_hint != "none" else "gov2021"))) if res.t4_found else "none"
+        t2f = _doc_format_hint(ex.text)
+    t4f = "none"
+    if res.t4_found:  # table 四 is the same in both formats: it takes the report's format
+        t4f = t3f if t3f != "none" else t2f
+        if t4f == "none":
+            t4f = _doc_format_hint(ex.text)
+        if t4f == "none":
+            t4f = "gov2021"
     report.formats = {"t2": t2f, "t3": t3f, "t4": t4f}
     report.mixed_format = len({f for f in (t2f, t3f) if f in ("gov2021", "gov2019")}) == 2
 

@@ -31,8 +31,11 @@ SECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("s5.problems", r"(?:政府信息公开工作)?存在的?(?:主要)?问题(?:及|和)改进(?:情况|措施)"),
     ("s6.other", r"其他需要报告的事项"),
 )
-_HEAD_PREFIX = r"(?:^|[\n\s。;；])[#\s]*(?:第?[一二三四五六七八九十]{1,2}\s*[、.．]|[（(][一二三四五六七八九十]{1,2}[）)])\s*(?:政府信息公开工作)?"
-_SECTION_RES = [(key, re.compile(_HEAD_PREFIX + r"(?:关于)?" + pat + r"(?:的?情况)?")) for key, pat in SECTION_PATTERNS]
+_HEAD_PREFIX_RE = re.compile(
+    r"(?:^|[\n\s。;；])[#\s]*(?:第?[一二三四五六七八九十]{1,2}\s*[、.．]|[（(][一二三四五六七八九十]{1,2}[）)])\s*"
+    r"(?:政府信息公开工作)?(?:关于)?$"
+)
+_SECTION_RES = [(key, re.compile(pat + r"(?:的?情况)?")) for key, pat in SECTION_PATTERNS]
 
 
 @dataclass(slots=True)
@@ -47,7 +50,7 @@ class Meta:
 
 def find_title(text: str, hint: str | None) -> str | None:
     """The report title: a line near the top shaped like a report title, else the hint."""
-    lines = [_TITLE_NOISE.sub("", clean_space(line)).strip() for line in text.split("\n")[:60]]
+    lines = [_TITLE_NOISE.sub("", clean_space(line)).strip() if len(line) < 200 else "。" for line in text.split("\n")[:60]]
     for i, line in enumerate(lines):
         if "。" in line or len(line) > 90:
             continue
@@ -122,11 +125,13 @@ def find_sections(text: str) -> tuple[dict[str, str], str]:
     found: list[tuple[int, int, str]] = []
     pos = 0
     for key, rx in _SECTION_RES:
-        m = rx.search(text, pos)
-        if m is None:
-            continue
-        found.append((m.start(), m.end(), key))
-        pos = m.end()
+        # find the title keywords first (fast), then require a heading ordinal right before them
+        for m in rx.finditer(text, pos):
+            head = _HEAD_PREFIX_RE.search(text, max(0, m.start() - 24), m.start())
+            if head:
+                found.append((head.start(), m.end(), key))
+                pos = m.end()
+                break
     found.sort()
     sections: dict[str, str] = {}
     for i, (_start, end, key) in enumerate(found):
@@ -158,7 +163,8 @@ _NARRATIVE = (
 def narrative_numbers(text: str) -> list[tuple[str, int, tuple[tuple[str, ...], ...]]]:
     """Numbers the narrative states about table 三 (S3), with the table keys each should match."""
     out = []
-    flat = nfkc(text)
+    # only sentences about applications; \d and int() read full-width digits too
+    flat = "。".join(s for s in re.split(r"[。\n]", text) if "申请" in s or "办结" in s or "结转" in s)
     for scope, rx, targets in _NARRATIVE:
         m = rx.search(flat)
         if m:

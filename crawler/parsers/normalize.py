@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _WS_RE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _QUOTES_RE = re.compile("[\u201c\u201d\"'\u2018\u2019\u300c\u300d\u300e\u300f]")
@@ -38,6 +39,7 @@ def clean_space(text: str) -> str:
     return _WS_RE.sub(" ", nfkc(text)).strip()
 
 
+@lru_cache(maxsize=8192)
 def norm_label(text: str) -> str:
     """Normalise a label for matching: NFKC, no whitespace, no quotes, 其它→其他, `，`→`,`."""
     t = _WS_RE.sub("", nfkc(text))
@@ -58,6 +60,7 @@ def strip_row4_note(label: str) -> str:
     return _TRAILING_PAREN_RE.sub("", label)
 
 
+@lru_cache(maxsize=8192)
 def parse_value(raw: str) -> tuple[int | float | None, str, str | None]:
     """Parse one printed cell. Returns (value, flag, unit).
 
@@ -97,6 +100,7 @@ def _num(t: str) -> int | float:
     return int(t)
 
 
+@lru_cache(maxsize=8192)
 def is_value_text(raw: str) -> bool:
     """True when a cell holds a value (a number or a placeholder), not a label."""
     t = _WS_RE.sub("", nfkc(raw)) if raw else ""
