@@ -441,7 +441,7 @@ def extract_tables(lines: list[Line]) -> TableResult:
                 state = "t2"
                 continue
             key3 = classify_t3(label, None) if (line.vals or line.run) else None
-            if key3 == "t3.received_new" and (len(line.vals) >= 5 or line.run):
+            if key3 == "t3.received_new" and (len(line.vals) >= 5 or line.run or (header_lines and line.vals)):
                 state = "t3"
             elif state == "t2" and (line.vals or line.run or line.tail):
                 _t2_row(line, t2_cols, res)
@@ -479,7 +479,7 @@ def extract_tables(lines: list[Line]) -> TableResult:
                 if _t4_row(line, res):
                     state = "done"
     res.t2_format = _pick_format(t2_formats)
-    _assemble_t3(t3_rows, _t3_col_order(header_lines), res)
+    _assemble_t3(t3_rows, _t3_col_order(header_lines), res, res.t2_format)
     return res
 
 
@@ -626,12 +626,14 @@ def _place_short(vals: list[Tok]) -> list[Tok] | None:
         nums = [t.value for t in opt]
         if None not in nums and sum(nums[:6]) == nums[6]:  # type: ignore[arg-type]
             fits.append(opt)
-    if len(fits) == 1 or (len(fits) == 2 and [t.value for t in fits[0]] == [t.value for t in fits[1]]):
-        return fits[-1]  # unique, or both placements read the same numbers (e.g. a lone 0)
+    if len(fits) == 1:
+        return fits[0]
     return [*vals, *([Tok("", None, "unknown")] * gap)]
 
 
-def _assemble_t3(rows: list[tuple[str | None, Line]], col_order: tuple[str, ...], res: TableResult) -> None:
+def _assemble_t3(
+    rows: list[tuple[str | None, Line]], col_order: tuple[str, ...], res: TableResult, hint: str = "none"
+) -> None:
     if not rows:
         return
     res.t3_found = True
@@ -640,8 +642,10 @@ def _assemble_t3(rows: list[tuple[str | None, Line]], col_order: tuple[str, ...]
         fmt = "gov2021"
     elif "t3.outcome.other.sum" in labelled:
         fmt = "gov2019"
-    else:
-        fmt = "gov2021" if len(rows) >= 24 else ("gov2019" if len(rows) == 23 else "gov2021")
+    elif len(rows) in (23, 25):  # a complete table without its (六) labels: its row count tells
+        fmt = "gov2019" if len(rows) == 23 else "gov2021"
+    else:  # a partial table: the rest of the document tells (table 二's columns)
+        fmt = hint if hint in K.T3_ROWS else "gov2021"
     res.t3_format = fmt
     order = K.T3_ROWS[fmt]
     index = {k: i for i, k in enumerate(order)}
