@@ -628,7 +628,7 @@ def _place_short(vals: list[Tok]) -> list[Tok] | None:
             fits.append(opt)
     if len(fits) == 1:
         return fits[0]
-    return [*vals, *([Tok("", None, "unknown")] * gap)]
+    return [Tok(" ".join(t.raw for t in vals), None, "unknown")] * 7  # neither or both fit: the row is unknown
 
 
 def _assemble_t3(
