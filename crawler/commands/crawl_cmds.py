@@ -1,7 +1,277 @@
-"""Commands of this area (placeholder until the area lands)."""
+"""`ogi crawl`, `ogi demo`, `ogi sources`: run the spiders into the archive, the offline demo, the source list."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+logger = logging.getLogger(__name__)
+
+SOURCES_FILE = Path(__file__).resolve().parent.parent / "sources.yaml"
+
+
+def load_sources(path: str | Path | None = None) -> list[dict[str, Any]]:
+    """The sources file (YAML ``sources:`` list, or CSV with a header row) as a list of dicts."""
+    path = Path(path or SOURCES_FILE)
+    if not path.exists():
+        raise click.ClickException(f"sources file not found: {path}")
+    try:
+        if path.suffix.lower() == ".csv":
+            import csv
+
+            with path.open(encoding="utf-8") as fh:
+                rows = [dict(r) for r in csv.DictReader(fh)]
+        else:
+            import yaml
+
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            rows = data.get("sources", []) if isinstance(data, dict) else data
+    except Exception as exc:
+        raise click.ClickException(f"{path}: cannot read the sources file: {exc}") from exc
+    out = []
+    for i, row in enumerate(rows or []):
+        if not isinstance(row, dict) or not row.get("url"):
+            raise click.ClickException(f"{path}: entry {i + 1} has no url")
+        row.setdefault("name", row["url"])
+        out.append(row)
+    names = [r["name"] for r in out]
+    if len(names) != len(set(names)):
+        raise click.ClickException(f"{path}: source names must be unique")
+    return out
+
+
+def crawl_settings(db: str, *, allow_private: bool, run_id: int | None, trigger: str,
+                   host_map: dict[str, str] | None = None, fast: bool = False,
+                   extra: dict[str, Any] | None = None) -> Any:
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("OGI_DB", db, priority="cmdline")
+    settings.set("OGI_ALLOW_PRIVATE", allow_private, priority="cmdline")
+    settings.set("OGI_RUN_ID", run_id, priority="cmdline")
+    settings.set("OGI_TRIGGER", trigger, priority="cmdline")
+    settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    if host_map:
+        settings.set("OGI_HOST_MAP", host_map, priority="cmdline")
+    if fast:  # throttling off: the loopback demo and benchmark only
+        for key, value in (("AUTOTHROTTLE_ENABLED", False), ("DOWNLOAD_DELAY", 0), ("CONCURRENT_REQUESTS", 32),
+                           ("CONCURRENT_REQUESTS_PER_DOMAIN", 16), ("OGI_RETRY_BACKOFF", 0.1),
+                           ("OGI_PARSE_WORKERS", min(2, os.cpu_count() or 1))):
+            settings.set(key, value, priority="cmdline")
+    for key, value in (extra or {}).items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run_crawl(sources: list[dict[str, Any]], settings: Any, *, progress: bool = True) -> dict[str, Any]:
+    """Crawl ``sources`` in this process (once: Twisted's reactor cannot restart) and return the stats."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+    from twisted.internet import task
+
+    from crawler.spiders.auto import AutoSpider
+
+    root = logging.getLogger()
+    level = root.level
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    process = CrawlerProcess(settings)
+    root.setLevel(level or logging.WARNING)  # Scrapy resets the root level; keep the CLI's -v choice
+    crawler = process.create_crawler(AutoSpider)
+    loop: dict[str, Any] = {}
+    started = time.monotonic()
+
+    def show() -> None:
+        s = crawler.stats
+        click.echo(
+            f"  {time.monotonic() - started:6.1f}s  pages {s.get_value('response_received_count', 0):>5}"
+            f"  documents {s.get_value('ogi/documents', 0):>5}  reports {s.get_value('ogi/reports_found', 0):>5}"
+            f"  failures {s.get_value('ogi/failures', 0):>4}",
+            err=True,
+        )
+
+    def opened(spider: Any) -> None:
+        if progress:
+            loop["call"] = task.LoopingCall(show)
+            loop["call"].start(2.0, now=False)
+
+    def closed(spider: Any) -> None:
+        if loop.get("call") and loop["call"].running:
+            loop["call"].stop()
+
+    crawler.signals.connect(opened, signal=signals.spider_opened)
+    crawler.signals.connect(closed, signal=signals.spider_closed)
+    process.crawl(crawler, sources=json.dumps(sources, ensure_ascii=False))
+    process.start()
+    stats = dict(crawler.stats.get_stats())
+    stats["ogi/elapsed"] = time.monotonic() - started
+    return stats
+
+
+def print_summary(stats: dict[str, Any], sources: list[dict[str, Any]]) -> None:
+    click.echo(f"run {stats.get('ogi/run_id')}: {stats.get('ogi/run_status', '?')} "
+               f"({stats.get('finish_reason', '?')}, {stats.get('ogi/elapsed', 0):.1f}s)")
+    for src in sources:
+        name = src["name"]
+        g = lambda k, n=name: stats.get(f"ogi/source/{n}/{k}", 0)  # noqa: E731
+        click.echo(f"  {name}: {g('status') or '?'}  pages {g('pages')}  reports {g('reports_found')}"
+                   f" (new {g('new_reports')}, new versions {g('new_versions')})  failures {g('failures')}")
+    reasons = sorted((k.split("/", 2)[2], v) for k, v in stats.items() if k.startswith("ogi/failure/"))
+    if reasons:
+        click.echo("  failure reasons: " + ", ".join(f"{r} {n}" for r, n in reasons))
+
+
+def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        name, sep, target = value.partition("=")
+        if not sep or not target:
+            raise click.BadParameter(f"expected NAME=HOST:PORT, got {value!r}")
+        out[name.strip().lower()] = target.strip()
+    return out
+
+
+@click.command("crawl")
+@click.option("--source", "source_names", multiple=True, help="A source name from the sources file (repeatable).")
+@click.option("--url", "urls", multiple=True, help="A list-page URL to crawl (repeatable).")
+@click.option("--db", default="ogi.db", show_default=True, help="Archive database.")
+@click.option("--allow-private", is_flag=True, help="Allow loopback/private addresses (tests, local portals).")
+@click.option("--run-id", type=int, default=None, help="Use this existing run row (created by the scheduler).")
+@click.option("--trigger", default="manual", show_default=True, help="What started the run.")
+@click.option("--sources-file", default=None, help="YAML or CSV sources file (default: the bundled one).")
+@click.option("--host-map", multiple=True, hidden=True, help="NAME=127.0.0.1:PORT: serve *.NAME from loopback.")
+@click.option("--fast", is_flag=True, hidden=True, help="Throttling off (loopback benchmark only).")
+@click.option("--download-timeout", type=float, default=None, help="Seconds per response (default 60).")
+@click.option("-s", "--set", "overrides", multiple=True, help="A Scrapy/OGI setting NAME=VALUE (repeatable).")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, allow_private: bool,
+              run_id: int | None, trigger: str, sources_file: str | None, host_map: tuple[str, ...], fast: bool,
+              download_timeout: float | None, overrides: tuple[str, ...], quiet: bool) -> None:
+    """Crawl annual-report columns into the archive.
+
+    With no --source and no --url every source of the sources file is crawled. Exit status 0 when the run
+    completed, even with recorded failures.
+
+    Example:
+
+        ogi crawl --url http://www.example.gov.cn/zfxxgk/zfxxgknb/ --db ogi.db
+    """
+    known = {s["name"]: s for s in load_sources(sources_file)}
+    chosen: list[dict[str, Any]] = []
+    for name in source_names:
+        if name not in known:
+            raise click.ClickException(f"unknown source {name!r} (see `ogi sources`)")
+        chosen.append(known[name])
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise click.ClickException(f"not an http(s) URL: {url!r}")
+        chosen.append({"name": url, "url": url})
+    if not chosen:
+        chosen = list(known.values())
+    extra: dict[str, Any] = {"DOWNLOAD_TIMEOUT": download_timeout} if download_timeout else {}
+    for item in overrides:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+        extra[name.strip()] = value
+    settings = crawl_settings(db, allow_private=allow_private, run_id=run_id, trigger=trigger,
+                              host_map=parse_host_map(host_map), fast=fast, extra=extra)
+    click.echo(f"crawling {len(chosen)} source(s) into {db}", err=True)
+    stats = run_crawl(chosen, settings, progress=not quiet)
+    print_summary(stats, chosen)
+    if stats.get("ogi/run_id") is None:
+        raise click.ClickException("the crawl did not start (see the log above)")
+
+
+@click.command("demo")
+@click.option("--db", default="demo.db", show_default=True, help="Where to put the demo archive.")
+@click.option("--no-serve", is_flag=True, help="Crawl only; do not start Datasette.")
+@click.option("--port", default=8001, show_default=True, help="Datasette port.")
+def demo_cmd(db: str, no_serve: bool, port: int) -> None:
+    """Crawl the bundled sample portal (offline, on 127.0.0.1) into ./demo.db and serve it with Datasette.
+
+    Example:
+
+        ogi demo
+    """
+    from crawler.sample.portal import HUB_URL, Portal, PortalServer
+
+    server = PortalServer(Portal(slow_seconds=2.0)).start()
+    click.echo(f"sample portal on 127.0.0.1:{server.port} (hosts *.fixture.test)", err=True)
+    sources = [{"name": "sample-hub", "url": HUB_URL, "agency": "样例门户", "level": "demo"}]
+    settings = crawl_settings(db, allow_private=True, run_id=None, trigger="demo", host_map=server.host_map,
+                              fast=True, extra={"DOWNLOAD_TIMEOUT": 1.5})
+    try:
+        stats = run_crawl(sources, settings)
+    finally:
+        server.stop()
+    print_summary(stats, sources)
+    if no_serve:
+        return
+    click.echo(f"serving {db} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)
+    try:
+        from archive.serve import serve  # the archive's `ogi serve`
+    except ImportError:
+        import subprocess
+
+        subprocess.run([sys.executable, "-m", "datasette", "serve", db, "--port", str(port)], check=False)
+        return
+    serve(db, host="127.0.0.1", port=port)
+
+
+@click.command("sources")
+@click.option("--db", default="ogi.db", show_default=True, help="Archive database (for the last crawl results).")
+@click.option("--sources-file", default=None, help="YAML or CSV sources file (default: the bundled one).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+def sources_cmd(db: str, sources_file: str | None, as_json: bool) -> None:
+    """List the sources with the result of their last crawl.
+
+    Example:
+
+        ogi sources --db ogi.db
+    """
+    sources = load_sources(sources_file)
+    arc = None
+    if Path(db).exists():
+        from archive import open_archive
+
+        arc = open_archive(db)
+    try:
+        for src in sources:
+            last = arc.source_history(src["name"], limit=1) if arc is not None else []
+            row = {k: src.get(k) for k in ("name", "url", "agency", "region", "level", "family")}
+            row["verified"] = bool(src.get("verified")) or bool(last and (last[0].get("reports_found") or 0) > 0)
+            row["last_crawl"] = last[0] if last else None
+            if as_json:
+                click.echo(json.dumps(row, ensure_ascii=False, default=str))
+                continue
+            if last:
+                h = last[0]
+                result = (f"{h.get('status')} {h.get('started_at') or ''} reports {h.get('reports_found')}"
+                          f" failures {h.get('failures')}")
+            else:
+                result = "never crawled"
+            flag = "verified" if row["verified"] else "unverified"
+            click.echo(f"{src['name']:<16} {flag:<10} {result:<50} {src['url']}")
+    finally:
+        if arc is not None:
+            arc.close()
+
+
+COMMANDS: list[click.Command] = [crawl_cmd, demo_cmd, sources_cmd]
+
+
+def main() -> None:  # python -m crawler.commands.crawl_cmds crawl ... (works without the other areas)
+    group = click.Group("ogi", commands={c.name: c for c in COMMANDS if c.name})
+    group()
+
+
+if __name__ == "__main__":
+    main()

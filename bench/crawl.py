@@ -1,0 +1,92 @@
+"""Crawl benchmark: a generated portal with N reports on loopback, crawled end to end (fetch + archive + parse
++ store) with throttling off, then re-crawled unchanged.
+
+    .venv/bin/python bench/crawl.py [--reports 1000]
+
+Prints reports/s, peak memory (RSS of the crawl process), and for the re-crawl the bytes transferred relative
+to the first crawl and its duration. Targets: >= 200 reports/s on 2 cores; re-crawl <= 5 % of the bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from crawler.sample.portal import Portal, PortalServer  # noqa: E402
+
+START = "http://bench.fixture.test/zfxxgknb/index.html"
+
+
+def crawl(server: PortalServer, db: Path, *extra: str) -> tuple[float, int]:
+    """Run one crawl in a subprocess: (seconds, peak RSS in KiB of the crawl process)."""
+    args = [sys.executable, "-m", "crawler.commands.crawl_cmds", "crawl", "--db", str(db), "--url", START,
+            "--allow-private", "--fast", "--quiet", "--host-map", f"fixture.test=127.0.0.1:{server.port}", *extra]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    result = subprocess.run(args, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                            text=True, check=False)
+    elapsed = time.perf_counter() - t0
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr[-3000:])
+        raise SystemExit(f"crawl failed with status {result.returncode}")
+    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    return elapsed, peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--reports", type=int, default=1000)
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    opts = ap.parse_args()
+    t0 = time.perf_counter()
+    portal = Portal(bench_reports=opts.reports)
+    build = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp, PortalServer(portal) as server:
+        db = Path(tmp) / "bench.db"
+        first_s, peak_kib = crawl(server, db)
+        bytes_first = portal.bytes_sent
+        con = sqlite3.connect(db)
+        reports = con.execute("SELECT count(*) FROM reports WHERE url LIKE 'http://bench.%'").fetchone()[0]
+        con.close()
+        second_s, _ = crawl(server, db)
+        bytes_second = portal.bytes_sent - bytes_first
+        fetch_only_s, _ = crawl(server, Path(tmp) / "fetch-only.db", "--set", "OGI_PARSE=False")
+    out = {
+        "reports_generated": opts.reports,
+        "reports_archived": reports,
+        "portal_build_s": round(build, 2),
+        "first_crawl_s": round(first_s, 2),
+        "reports_per_s": round(reports / first_s, 1),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "bytes_first": bytes_first,
+        "recrawl_s": round(second_s, 2),
+        "bytes_recrawl": bytes_second,
+        "recrawl_bytes_pct": round(100 * bytes_second / max(bytes_first, 1), 2),
+        "fetch_archive_only_s": round(fetch_only_s, 2),
+        "fetch_archive_only_per_s": round(opts.reports / fetch_only_s, 1),
+        "cpus": os.cpu_count(),
+    }
+    if opts.json:
+        sys.stdout.write(json.dumps(out) + "\n")
+        return
+    sys.stdout.write(
+        f"first crawl: {reports}/{opts.reports} reports in {first_s:.2f}s = {out['reports_per_s']} reports/s "
+        f"(process start included), peak RSS {out['peak_rss_mib']} MiB, {bytes_first / 1e6:.1f} MB\n"
+        f"fetch + archive only (no parse): {fetch_only_s:.2f}s = {out['fetch_archive_only_per_s']} documents/s\n"
+        f"re-crawl:    {second_s:.2f}s, {bytes_second / 1e3:.0f} kB = {out['recrawl_bytes_pct']} % of the first crawl\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""Scrapy items: fields only. The pipeline (crawler/pipelines.py) archives them."""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class DocumentItem(scrapy.Item):
+    """One fetched response (list page, article page or attachment), raw bytes plus provenance."""
+
+    kind = scrapy.Field()  # "list" | "article" | "attachment"
+    url = scrapy.Field()  # the requested URL
+    final_url = scrapy.Field()  # after redirects
+    http_status = scrapy.Field()
+    headers = scrapy.Field()  # dict[str, str]
+    body = scrapy.Field()  # bytes (b"" for a 304)
+    content_type = scrapy.Field()
+    fetched_at = scrapy.Field()  # ISO-8601 UTC
+    not_modified = scrapy.Field()  # True for a 304 answer to a conditional request
+    prev_sha256 = scrapy.Field()  # sha256 of the last archived copy of this URL, if any
+    source = scrapy.Field()  # source name (sources.yaml) or the start URL
+    family = scrapy.Field()  # "trs" | "hanweb" | "gkmlpt" | "generic"
+    list_url = scrapy.Field()  # the list page the link was found on
+    referer = scrapy.Field()  # the article page an attachment was linked from
+    title = scrapy.Field()  # full link title
+    year_hint = scrapy.Field()  # year inferred from title/url/date
+    year_source = scrapy.Field()
+    agency = scrapy.Field()
+    region = scrapy.Field()
+    level = scrapy.Field()
+    request_headers = scrapy.Field()  # for WARC request records
+    method = scrapy.Field()
+
+
+class FailureItem(scrapy.Item):
+    """A URL that did not yield a report, with its reason (failures are data)."""
+
+    url = scrapy.Field()
+    reason = scrapy.Field()  # http/404, timeout, blocked/412-challenge, soft-404, confusable, offsite, …
+    detail = scrapy.Field()
+    source = scrapy.Field()
+    kind = scrapy.Field()  # "list" | "article" | "attachment" | "link"
+    partial = scrapy.Field()  # True when a list could not be read to its end

@@ -1,0 +1,63 @@
+"""Scrapy settings for OGI Archive (``scrapy.cfg``: ``default = crawler.settings``).
+
+Politeness: an honest User-Agent with a contact URL, robots.txt obeyed, AutoThrottle, at most 2 concurrent
+requests per host, retries with back-off and Retry-After honoured. Safety: private/loopback/metadata
+addresses refused unless ``OGI_ALLOW_PRIVATE``; size and time limits per response.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "ogi-archive"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+USER_AGENT = (
+    "OGI-Archive/0.1 (+https://github.com/ogi-archive/ogi-archive; "
+    "archive of 政府信息公开工作年度报告 for research)"
+)
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = True  # cookie-echo WAFs (a 302 to itself that sets a cookie) pass with a plain cookie jar
+
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+OGI_RETRY_BACKOFF = 1.0  # seconds; doubled on every retry (when the server sends no Retry-After)
+OGI_RETRY_AFTER_MAX = 120.0  # a longer Retry-After gives up on the URL (recorded as http/503 …)
+
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+DEPTH_LIMIT = 12
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.SafetyMiddleware": 40,
+    "crawler.middlewares.HostMapMiddleware": 45,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.RetryAfterMiddleware": 550,
+    "crawler.middlewares.ConditionalRequestMiddleware": 560,
+}
+ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+
+# OGI settings (the `ogi crawl` command fills these from its options)
+OGI_DB = "ogi.db"
+OGI_RUN_ID = None  # an existing run row (the scheduler's); None: the pipeline starts its own run
+OGI_TRIGGER = "manual"
+OGI_ALLOW_PRIVATE = False
+OGI_HOST_MAP: dict[str, str] = {}  # {"fixture.test": "127.0.0.1:8765"}: loopback virtual hosts for tests/demo
+OGI_WARC = True
+OGI_ARCHIVE_FACTORY = "archive:open_archive"
+OGI_PARSE = True  # False: fetch and archive only (re-parse later from the archive)
+OGI_PARSE_WORKERS = 0  # >0: parse in that many worker processes (the reactor keeps fetching and storing)
+
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,1 @@
+"""Spiders: finding and fetching annual reports, one base spider per portal family (see families/)."""

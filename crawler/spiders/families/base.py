@@ -1,0 +1,407 @@
+"""The base of every family spider: sources, link selection, article pages, attachments and failures.
+
+A family subclass implements one hook, :meth:`ReportSpider.parse_list` (a list page -> report links and the
+next list pages). Everything after a report link is shared: the article page is fetched and archived as is,
+its attachments (PDF, DOC/DOCX, WPS, XLS; also behind download servlets and redirects) are fetched and
+archived, and every URL that did not yield a document is a :class:`~crawler.items.FailureItem` with a reason.
+Per-link data travels in ``cb_kwargs`` (``ctx``), never in spider state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.items import DocumentItem, FailureItem
+from crawler.safety import same_site
+from crawler.spiders import titles, walls
+
+logger = logging.getLogger(__name__)
+
+ATTACHMENT_EXT = re.compile(r"\.(pdf|docx?|wps|xlsx?|et|rtf|ofd)(?:$|[?#])", re.I)
+DOWNLOAD_SERVLET = re.compile(r"downfile|download|/attach/|getfile|fileDownload", re.I)
+JS_DOWNLOAD = re.compile(r"^javascript:\s*\w*download\w*\(\s*['\"]([^'\"]+)", re.I)
+REPORTISH = re.compile(r"年报|年度报告|年度报表|工作报告|报表")
+MAX_LIST_DEPTH = 2  # hub -> column -> (sub-column)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """One start URL with what we know of it (sources.yaml)."""
+
+    name: str
+    url: str
+    agency: str | None = None
+    region: str | None = None
+    level: str | None = None
+    family: str | None = None  # force a family instead of detecting it
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SourceInfo:
+        fields = {k: data.get(k) for k in ("agency", "region", "level", "family")}
+        return cls(name=str(data.get("name") or data["url"]), url=str(data["url"]), **fields)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def header_dict(headers: Any) -> dict[str, str]:
+    """Scrapy headers -> a plain ``{name: value}`` dict (values joined with ', ')."""
+    out: dict[str, str] = {}
+    for key, values in headers.items():
+        name = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+        vals = values if isinstance(values, list) else [values]
+        out[name] = ", ".join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in vals)
+    return out
+
+
+def content_type(response: Response) -> str:
+    raw = response.headers.get(b"Content-Type") or b""
+    return raw.decode("latin-1").split(";")[0].strip().lower()
+
+
+def is_html(response: Response) -> bool:
+    ctype = content_type(response)
+    if ctype:
+        return "html" in ctype or "xml" in ctype
+    return isinstance(response, TextResponse)
+
+
+class ReportSpider(scrapy.Spider):
+    """Base spider. Subclasses set ``family`` and implement :meth:`parse_list`.
+
+    Arguments (``scrapy crawl <name> -a url=... -a source=... -a agency=...``): ``url`` (one start URL, may be
+    comma-separated), ``sources`` (a JSON list of source dicts, used by ``ogi crawl``).
+    """
+
+    name = "ogi_base"
+    family = "generic"
+    agency: str | None = None
+    region: str | None = None
+    level: str | None = None
+    start_urls: list[str] = []  # noqa: RUF012 (scrapy convention)
+
+    def __init__(
+        self,
+        url: str | None = None,
+        sources: str | list[dict[str, Any]] | None = None,
+        source: str | None = None,
+        agency: str | None = None,
+        region: str | None = None,
+        level: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        agency = agency or self.agency
+        region = region or self.region
+        level = level or self.level
+        infos: list[SourceInfo] = []
+        if sources:
+            data = json.loads(sources) if isinstance(sources, str) else sources
+            infos.extend(SourceInfo.from_dict(d) for d in data)
+        if url:
+            for u in str(url).split(","):
+                if u.strip():
+                    infos.append(SourceInfo(source or u.strip(), u.strip(), agency, region, level))
+        if not infos:
+            infos = [SourceInfo(source or self.name, u, agency, region, level) for u in self.start_urls]
+        self.sources: list[SourceInfo] = infos
+
+    # ---- start -------------------------------------------------------------------------------------------
+    async def start(self) -> AsyncIterator[Any]:
+        for item in self.start_requests():
+            yield item
+
+    def start_requests(self) -> Iterator[Request]:
+        for src in self.sources:
+            ctx = {"source": src.name, "site": src.url, "agency": src.agency, "region": src.region,
+                   "level": src.level, "depth": 0, "family": src.family}
+            yield self.list_request(src.url, ctx, dont_filter=True)
+
+    # ---- requests ----------------------------------------------------------------------------------------
+    def list_request(
+        self, url: str, ctx: dict[str, Any], *, callback: Any = None, dont_filter: bool = False, **kwargs: Any
+    ) -> Request:
+        """A request for a list page (or list API window); its answer goes to ``callback`` (default parse)."""
+        meta = {"ogi_kind": "list", "ogi_site": ctx["site"], "ogi_source": ctx["source"], **kwargs.pop("meta", {})}
+        return Request(url, callback=callback or self.parse, errback=self.on_error, cb_kwargs={"ctx": ctx},
+                       meta=meta, dont_filter=dont_filter, **kwargs)
+
+    def document_request(self, url: str, ctx: dict[str, Any], kind: str) -> Request:
+        """A request for an article page or an attachment, sent conditionally on re-crawls."""
+        callback = self.parse_article if kind == "article" else self.parse_attachment
+        meta = {"ogi_kind": kind, "ogi_site": ctx["site"], "ogi_source": ctx["source"], "ogi_conditional": True,
+                "handle_httpstatus_list": [304]}
+        return Request(url, callback=callback, errback=self.on_error, cb_kwargs={"ctx": ctx}, meta=meta)
+
+    # ---- the hook ----------------------------------------------------------------------------------------
+    def parse(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:  # type: ignore[override]
+        """Archive a list page, check it is a real page, then hand it to the family's :meth:`parse_list`."""
+        failure = self.check_page(response, ctx, kind="list")
+        if failure is not None:
+            yield failure
+            return
+        yield self.document_item(response, ctx, kind="list")
+        self.crawler.stats.inc_value(f"ogi/pages/{ctx['source']}")
+        yield from self.parse_list(response, ctx)
+
+    def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterable[Any]:
+        """Report-link requests and next-list-page requests found on one list page."""
+        raise NotImplementedError("Must implement parse_list")
+
+    # ---- shared helpers ----------------------------------------------------------------------------------
+    def check_page(self, response: Response, ctx: dict[str, Any], *, kind: str) -> FailureItem | None:
+        """A FailureItem when a 2xx response is really a wall, a soft 404, a stub or a moved page."""
+        if response.status == 304:
+            return None
+        reason = walls.classify(response.status, response.headers, response.body)
+        if reason is None and kind != "list":
+            requested = urlsplit(response.request.url if response.request else response.url)
+            final = urlsplit(response.url)
+            if final.path in ("", "/") and requested.path not in ("", "/"):
+                reason = "moved/homepage"
+        if reason is None:
+            return None
+        self.crawler.stats.inc_value(f"ogi/failure/{reason}")
+        return FailureItem(url=response.url, reason=reason, source=ctx["source"], kind=kind,
+                           detail=f"HTTP {response.status}, {len(response.body)} bytes", partial=kind == "list")
+
+    def document_item(self, response: Response, ctx: dict[str, Any], *, kind: str) -> DocumentItem:
+        """The archived form of one response."""
+        request = response.request
+        prev = (request.meta.get("ogi_prev") or {}) if request is not None else {}
+        return DocumentItem(
+            kind=kind,
+            url=(request.meta.get("redirect_urls") or [request.url])[0] if request is not None else response.url,
+            final_url=response.url,
+            http_status=response.status,
+            headers=header_dict(response.headers),
+            body=response.body,
+            content_type=content_type(response) or None,
+            fetched_at=now_iso(),
+            not_modified=response.status == 304,
+            prev_sha256=prev.get("sha256"),
+            source=ctx["source"],
+            family=ctx.get("family") or self.family,
+            list_url=ctx.get("list_url"),
+            referer=ctx.get("referer"),
+            title=ctx.get("title"),
+            year_hint=ctx.get("year"),
+            year_source=ctx.get("year_source"),
+            agency=ctx.get("agency"),
+            region=ctx.get("region"),
+            level=ctx.get("level"),
+            request_headers=header_dict(request.headers) if request is not None else {},
+            method=request.method if request is not None else "GET",
+        )
+
+    def follow_report_link(
+        self,
+        base_url: str,
+        href: str | None,
+        text: str | None,
+        title_attr: str | None,
+        ctx: dict[str, Any],
+        *,
+        date: str | None = None,
+        hub: bool = False,
+    ) -> Iterator[Any]:
+        """A request for one list row when its title names an annual report (else nothing, or a failure for a
+        report-looking confusable). On a 汇总 hub page any article or attachment link is a candidate."""
+        if not href or href.startswith(("#", "mailto:")):
+            return
+        title = titles.collapse(titles.full_title(text, title_attr))
+        js = JS_DOWNLOAD.match(href)
+        if js:
+            if hub or titles.is_report_title(title) or ATTACHMENT_EXT.search(js.group(1)):
+                yield FailureItem(url=urljoin(base_url, js.group(1)), reason="js-link", source=ctx["source"],
+                                  kind="link", detail=f"javascript download link, not followed: {href[:200]}")
+            return
+        if href.lower().startswith("javascript:"):
+            return
+        url = urljoin(base_url, href.strip())
+        reason = titles.reject_reason(title)
+        is_doc = bool(ATTACHMENT_EXT.search(url))
+        if reason is not None and not (hub and (is_doc or "/art/" in url or "content" in url)):
+            if reason == "confusable" and REPORTISH.search(title):
+                self.crawler.stats.inc_value("ogi/links/confusable")
+                yield FailureItem(url=url, reason="confusable", source=ctx["source"], kind="link", detail=title)
+            return
+        if not same_site(url, ctx["site"]):
+            self.crawler.stats.inc_value("ogi/links/offsite")
+            yield FailureItem(url=url, reason="offsite", source=ctx["source"], kind="link",
+                              detail=f"{title} (not the start URL's site)")
+            return
+        year, year_source = titles.infer_year(title, url, date)
+        link_ctx = {**ctx, "title": title or None, "year": year, "year_source": year_source,
+                    "list_url": base_url, "depth": ctx.get("depth", 0)}
+        self.crawler.stats.inc_value(f"ogi/links/{ctx['source']}")
+        yield self.document_request(url, link_ctx, "attachment" if is_doc else "article")
+
+    # ---- article pages and attachments ------------------------------------------------------------------
+    def parse_article(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        """Archive an article page, then fetch its attachments; a page that is really a list (a hub linking
+        report columns) is handed to list parsing instead."""
+        if response.status != 304 and not is_html(response):
+            yield from self.parse_attachment(response, ctx)
+            return
+        failure = self.check_page(response, ctx, kind="article")
+        if failure is not None:
+            yield failure
+            return
+        if response.status == 304:
+            yield self.document_item(response, ctx, kind="article")
+            return
+        if ctx.get("depth", 0) < MAX_LIST_DEPTH and self.looks_like_list(response):
+            list_ctx = {**ctx, "depth": ctx.get("depth", 0) + 1, "family": None}
+            yield self.document_item(response, list_ctx, kind="list")
+            yield from self.parse_list(response, list_ctx)
+            return
+        yield self.document_item(response, ctx, kind="article")
+        yield from self.article_attachments(response, ctx)
+
+    def looks_like_list(self, response: Response) -> bool:
+        """True for a page that lists several reports (a column or a hub), not one report."""
+        if not isinstance(response, TextResponse):
+            return False
+        text = response.text
+        if "<datastore" in text or "window._CONFIG" in text or "createPageHTML" in text:
+            return True
+        count = 0
+        for a in response.css("a[href]"):
+            title = titles.full_title(a.css("::text").get(), a.attrib.get("title"))
+            if titles.is_report_title(title):
+                count += 1
+        return count >= 3 and not re.search(r"总体情况|收到和处理政府信息公开申请", text)
+
+    def article_attachments(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        """Requests for the attachments linked from an article (and failures for links we cannot follow)."""
+        seen: set[str] = set()
+        for a in response.css("a[href]"):
+            href = (a.attrib.get("href") or "").strip()
+            label = " ".join(a.css("::text").getall()).strip()
+            js = JS_DOWNLOAD.match(href)
+            if js:
+                yield FailureItem(url=urljoin(response.url, js.group(1)), reason="js-link", source=ctx["source"],
+                                  kind="attachment", detail=f"javascript download link, not followed: {href[:200]}")
+                continue
+            if href.lower().startswith(("javascript:", "#", "mailto:")):
+                continue
+            url = urljoin(response.url, href)
+            if not (ATTACHMENT_EXT.search(url) or ATTACHMENT_EXT.search(label) or DOWNLOAD_SERVLET.search(url)):
+                continue
+            if not ATTACHMENT_EXT.search(url) and not ATTACHMENT_EXT.search(label) and "downfile" not in url:
+                continue
+            if url in seen:
+                continue
+            seen.add(url)
+            if not same_site(url, ctx["site"]):
+                yield FailureItem(url=url, reason="offsite", source=ctx["source"], kind="attachment", detail=label)
+                continue
+            att_ctx = {**ctx, "referer": response.url, "title": ctx.get("title") or label or None}
+            yield self.document_request(url, att_ctx, "attachment")
+
+    def parse_attachment(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        """Archive an attachment (PDF, DOC/DOCX, WPS, XLS …); the pipeline hands it to the parser."""
+        if response.status != 304:
+            reason = walls.classify(response.status, response.headers, response.body)
+            if reason is None and is_html(response) and len(response.body) < walls.SOFT_404_BYTES:
+                reason = "not-attachment"
+            if reason is None:
+                final = urlsplit(response.url)
+                requested = urlsplit(response.request.url if response.request else response.url)
+                if final.path in ("", "/") and requested.path not in ("", "/"):
+                    reason = "moved/homepage"
+            if reason is not None:
+                self.crawler.stats.inc_value(f"ogi/failure/{reason}")
+                yield FailureItem(url=response.url, reason=reason, source=ctx["source"], kind="attachment",
+                                  detail=f"HTTP {response.status}, {len(response.body)} bytes")
+                return
+        yield self.document_item(response, ctx, kind="attachment")
+
+    # ---- failures ----------------------------------------------------------------------------------------
+    def on_error(self, failure: Failure) -> Iterator[Any]:
+        """Turn a failed request into a FailureItem with a specific reason; the crawl goes on."""
+        request = failure.request  # type: ignore[attr-defined]
+        ctx = request.cb_kwargs.get("ctx") or {"source": request.meta.get("ogi_source")}
+        kind = request.meta.get("ogi_kind", "article")
+        reason, detail = failure_reason(failure)
+        self.crawler.stats.inc_value(f"ogi/failure/{reason}")
+        logger.info("failed %s: %s (%s)", request.url, reason, detail)
+        yield FailureItem(url=request.url, reason=reason, detail=detail, source=ctx.get("source"), kind=kind,
+                          partial=kind == "list")
+
+    def source_info(self) -> list[dict[str, Any]]:
+        return [asdict(s) for s in self.sources]
+
+
+def failure_reason(failure: Failure) -> tuple[str, str]:
+    """(reason, detail) for a Twisted failure of a request."""
+    from scrapy.exceptions import IgnoreRequest
+    from twisted.internet import error as net
+
+    exc = failure.value
+    detail = f"{type(exc).__name__}: {exc}"[:500]
+    if isinstance(exc, HttpError):
+        response = exc.response
+        reason = walls.classify(response.status, response.headers, response.body) or walls.http_reason(
+            response.status
+        )
+        return reason, f"HTTP {response.status}, {len(response.body)} bytes"
+    if isinstance(exc, IgnoreRequest):
+        reason = getattr(exc, "reason", None)
+        if reason:
+            return str(reason), str(exc)
+        if "robots.txt" in str(exc):
+            return "robots", str(exc)
+        return "ignored", detail
+    if isinstance(exc, net.TimeoutError | net.TCPTimedOutError) or "timeout" in type(exc).__name__.lower():
+        return "timeout", detail
+    if isinstance(exc, net.DNSLookupError):
+        return "dns", detail
+    if isinstance(exc, net.ConnectionRefusedError):
+        return "connection-refused", detail
+    text = str(exc)
+    if "max size" in text or "maxsize" in text.lower() or "larger than download" in text:
+        return "too-large", detail
+    if "SSL" in text or "TLS" in text or "certificate" in text.lower():
+        return "tls", detail
+    if isinstance(exc, net.ConnectError | net.ConnectionLost) or "Connection" in type(exc).__name__:
+        return "connection", detail
+    return "error", detail
+
+
+def anchor_rows(selector: Any) -> Iterator[tuple[str | None, str, str | None, str | None]]:
+    """(href, visible text, title attribute, date text) for every link under ``selector``.
+
+    The date is the text of a sibling ``<span>``/``<td>`` that looks like a date (dates split over lines are
+    joined)."""
+    for a in selector.css("a[href]"):
+        text = " ".join(t.strip() for t in a.css("::text").getall()).strip()
+        date = None
+        for cand in a.xpath("following-sibling::*[1]//text() | ../following-sibling::td[1]//text()").getall():
+            joined = re.sub(r"\s+", "", cand)
+            if re.match(r"^\[?20\d{2}[-./年]\d{1,2}", joined):
+                date = joined.strip("[]")
+                break
+        yield a.attrib.get("href"), text, a.attrib.get("title"), date
+
+
+def page_hub(response: Response) -> bool:
+    """True when the page is a 年报汇总 hub (title or ColumnName)."""
+    if not isinstance(response, TextResponse):
+        return False
+    names = [response.css("title::text").get() or "", response.css('meta[name="ColumnName"]::attr(content)').get() or ""]
+    return any(titles.is_hub_title(n) for n in names)

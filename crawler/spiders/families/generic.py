@@ -1,0 +1,62 @@
+"""Plain lists: report links in the HTML, pagination by "下一页" links or ``page=N`` with "共N页".
+
+Also the fallback for any page no other family recognises (hubs, ASP.NET ``InfoPublic.aspx`` lists, …).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from scrapy.http import Response
+
+from crawler.spiders.families.base import ReportSpider, anchor_rows, page_hub
+
+NEXT_TEXT = re.compile(r"^(?:下一页|下页|后一页|next|Next|›|»|>)$")
+TOTAL_PAGES = re.compile(r"共\s*(\d+)\s*页")
+PAGE_PARAMS = ("page", "pageIndex", "pageNo", "currPage", "currpage", "cur_page", "pageNum")
+MAX_PAGES = 200
+
+
+def with_page(url: str, param: str, n: int) -> str:
+    parts = urlsplit(url)
+    query = [(k, (str(n) if k == param else v)) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def generic_page_urls(response: Response) -> list[str]:
+    """Next-list-page URLs: "下一页"/"尾页" links, and ``page=N`` URLs up to "共N页"."""
+    urls: list[str] = []
+    for a in response.css("a[href]"):
+        text = "".join(a.css("::text").getall()).strip()
+        href = a.attrib.get("href", "")
+        if NEXT_TEXT.match(text) and not href.lower().startswith("javascript"):
+            urls.append(urljoin(response.url, href))
+    m = TOTAL_PAGES.search(response.text)
+    if m:
+        params = dict(parse_qsl(urlsplit(response.url).query, keep_blank_values=True))
+        param = next((p for p in PAGE_PARAMS if p in params), None)
+        if param:
+            urls.extend(with_page(response.url, param, n) for n in range(1, min(int(m.group(1)), MAX_PAGES) + 1))
+    return [u for u in dict.fromkeys(urls) if u != response.url]
+
+
+class GenericListSpider(ReportSpider):
+    """Family base for plain HTML lists with next-links."""
+
+    name = "generic"
+    family = "generic"
+
+    def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        return self.generic_parse_list(response, ctx)
+
+    def generic_parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        """Report links on a plain list page and its next pages."""
+        ctx = {**ctx, "family": ctx.get("family") or "generic"}
+        hub = page_hub(response)
+        for href, text, title, date in anchor_rows(response):
+            yield from self.follow_report_link(response.url, href, text, title, ctx, date=date, hub=hub)
+        for url in generic_page_urls(response):
+            yield self.list_request(url, ctx, callback=self.parse)
