@@ -197,16 +197,26 @@ class _Reader:
     def table(self, tbl: etree._Element, depth: int) -> None:
         if depth > MAX_NESTING:
             raise ParseError(f"DOCX tables nested deeper than {MAX_NESTING}")
-        open_merges: dict[int, _Open] = {}
+        raw: list[tuple[etree._Element, list[tuple[etree._Element, int, int]]]] = []
         for tr in _children(tbl, "tr"):
+            col = _grid_before(tr)
+            cells = []
+            for tc in _children(tr, "tc"):
+                span = _int_attr(tc.find(_w("tcPr")), "gridSpan", 1)
+                cells.append((tc, col, span))
+                col += span
+            raw.append((tr, cells))
+        logical = _grid_map(tbl, [(c, s) for _, cells in raw for _, c, s in cells])
+        open_merges: dict[int, _Open] = {}
+        for _tr, cells in raw:
             if len(self.rows) > MAX_ROWS:
                 raise ParseError(f"DOCX has more than {MAX_ROWS} table rows")
             row: list[Cell] = []
             nested: list[etree._Element] = []
-            col = _grid_before(tr)
-            for tc in _children(tr, "tc"):
+            for tc, raw_col, raw_span in cells:
+                col = logical(raw_col)
+                span = max(1, logical(raw_col + raw_span) - col)
                 pr = tc.find(_w("tcPr"))
-                span = _int_attr(pr, "gridSpan", 1)
                 vmerge = pr.find(_w("vMerge")) if pr is not None else None
                 text = self.cell_text(tc, nested)
                 if vmerge is not None and vmerge.get(_w("val"), "continue") != "restart":
@@ -218,7 +228,6 @@ class _Reader:
                         open_merges[col] = _Open(text, span)
                     else:
                         open_merges.pop(col, None)
-                col += span
             self.rows.append(row)
             self.lines.append("\t".join("" if c.copy else c.text for c in row))
             for inner in nested:
@@ -274,6 +283,42 @@ def _children(el: etree._Element, tag: str) -> list[etree._Element]:
             content = child.find(_w("sdtContent"))
             out.extend(_children(content if content is not None else child, tag))
     return out
+
+
+TINY_COLUMN = 30  # twips (~0.5 mm): grid columns this narrow are rounding residue, not real columns
+
+
+def _grid_map(tbl: etree._Element, edges: list[tuple[int, int]]):  # type: ignore[no-untyped-def]
+    """A function from raw grid boundaries to logical ones, with sliver columns (``w:tblGrid`` widths
+    under TINY_COLUMN, left by converters) folded into a neighbour: of the sliver's two edges, the one
+    fewer cells use disappears."""
+    grid = tbl.find(_w("tblGrid"))
+    widths: list[int] = []
+    if grid is not None:
+        for gc in grid.findall(_w("gridCol")):
+            try:
+                widths.append(int(float(gc.get(_w("w"), "0"))))
+            except ValueError:
+                widths.append(0)
+    use: dict[int, int] = {}
+    for col, span in edges:
+        use[col] = use.get(col, 0) + 1
+        use[col + span] = use.get(col + span, 0) + 1
+    removed: set[int] = set()
+    if widths and len(widths) > 1 and max(widths) > TINY_COLUMN:
+        for j, w in enumerate(widths):
+            if w < TINY_COLUMN:
+                left, right = j, j + 1
+                if left == 0:
+                    removed.add(right)
+                elif right >= len(widths):
+                    removed.add(left)
+                else:
+                    removed.add(left if use.get(left, 0) < use.get(right, 0) else right)
+    if not removed:
+        return lambda b: b
+    cuts = sorted(removed)
+    return lambda b: b - sum(1 for r in cuts if r <= b)
 
 
 def _int_attr(pr: etree._Element | None, tag: str, default: int) -> int:

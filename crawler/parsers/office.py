@@ -140,12 +140,14 @@ def _ole_kind(data: bytes) -> str:
     """Tell Word, Excel and WPS binaries apart by the stream names in the OLE directory."""
     utf16 = lambda s: s.encode("utf-16-le")  # noqa: E731
     sample = data[: 4 * 1024 * 1024]
-    if utf16("Workbook") in sample or utf16("Book") in sample:
-        return "xls"
     if utf16("WordDocument") in sample:
         return "doc"
+    if utf16("Workbook") in sample:
+        return "xls"
     if utf16("WpsCustomData") in sample or utf16("Kingsoft") in sample:
         return "wps"
+    if utf16("Book") in sample:  # BIFF5 workbooks
+        return "xls"
     return "doc"
 
 
