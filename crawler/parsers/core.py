@@ -894,7 +894,9 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
         report.formats = {"t2": "pre2019", "t3": "pre2019", "t4": "pre2019"}
         return report
     image_title = bool(report.title and "图片" in report.title)
-    if has_title and ((ex.images and len(ex.text) < 1500) or image_title):
+    # tables as pictures: little text overall, or a section 三 with no table text where the table should be
+    short_tables = "s3.requests" in sections and len(sections["s3.requests"]) < 300
+    if has_title and ((ex.images and (len(ex.text) < 1500 or short_tables)) or image_title):
         report.status, report.ok = "image_only", True
         report.warnings.append(f"tables are images ({len(ex.images)} images); kept for OCR")
         return report
