@@ -35,6 +35,9 @@ fmt: install
 
 bench: install
 	$(BIN)/python bench/parse.py
+	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/archive.py --n 10000
+	$(BIN)/python bench/crawl.py
 
 serve: install
 	$(BIN)/ogi serve --db $(or $(DB),demo.db)
