@@ -1,7 +1,231 @@
-"""Commands of this area (placeholder until the area lands)."""
+"""`ogi import`, `ogi export`, `ogi serve`: local files into the archive, the archive out, Datasette over it."""
 
 from __future__ import annotations
 
+import csv
+import json
+import logging
+import mimetypes
+import sqlite3
+import sys
+from pathlib import Path
+from typing import IO, Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPES = {
+    ".txt": "text/plain",
+    ".md": "text/plain",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".shtml": "text/html",
+    ".pdf": "application/pdf",
+    ".doc": "application/msword",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".wps": "application/vnd.ms-works",
+    ".xls": "application/vnd.ms-excel",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _content_type(path: Path) -> str | None:
+    return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0]
+
+
+def _open(db: str) -> Any:
+    from archive import ArchiveError, open_archive
+
+    try:
+        return open_archive(db)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--db",
+    "db",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Archive database (created if missing).",
+)
+@click.option("--url", default=None, help="Source URL to record (only with a single FILE).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per file instead of a table.")
+def import_cmd(files: tuple[Path, ...], db: str, url: str | None, as_json: bool) -> None:
+    """Parse local report files and store them in the archive.
+
+    Idempotent: importing the same file again changes nothing; a changed file becomes a new version of its
+    report. A file that is not a report is kept as a document with the reason.
+
+    Example:
+
+        ogi import reports/*.html --db ogi.db
+    """
+    from archive import ArchiveError
+
+    if url and len(files) > 1:
+        raise click.UsageError("--url can only be given with a single FILE")
+    arc = _open(db)
+    try:
+        failed = _import_files(arc, files, url, as_json)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        arc.close()
+    if failed:
+        raise click.ClickException(f"{failed} of {len(files)} files could not be imported")
+
+
+IMPORT_BATCH = 50  # parsed files stored per write transaction (parsing happens outside it)
+
+
+def _import_files(arc: Any, files: tuple[Path, ...], url: str | None, as_json: bool) -> int:
+    """Parse each file, then store parsed files in small batches; one line per file. Returns the failures."""
+    from crawler.parsers import parse_document
+
+    failed = 0
+    pending: list[tuple[Path, bytes | None, dict[str, Any]]] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:  # reported in input order, with the batch it falls in
+            pending.append((path, None, {"reason": f"cannot read: {exc.strerror or exc}"}))
+            continue
+        try:
+            # same arguments as `ogi parse`, so the archive holds exactly what `ogi parse --json` prints
+            parsed = parse_document(data, source=str(path), url=url or path.name).to_json()
+        except Exception as exc:  # the parser promises not to raise; keep going if it does
+            logger.exception("parser crashed on %s", path)
+            parsed = {"ok": False, "status": "error", "error": f"parser crashed: {exc!r}"}
+        pending.append((path, data, parsed))
+        if len(pending) >= IMPORT_BATCH:
+            failed += _store(arc, pending, url, as_json)
+            pending = []
+    return failed + _store(arc, pending, url, as_json)
+
+
+def _store(
+    arc: Any, pending: list[tuple[Path, bytes | None, dict[str, Any]]], url: str | None, as_json: bool
+) -> int:
+    """Save documents and reports of parsed files in one write transaction (each file all or nothing)."""
+    from archive import ArchiveError
+
+    failed = 0
+    with arc.batch(size=len(pending) + 1, seconds=60.0):
+        for path, data, parsed in pending:
+            line: dict[str, Any] = {"file": str(path)}
+            if data is None:
+                failed += 1
+                _emit({**line, "status": "error", "reason": parsed["reason"]}, as_json)
+                continue
+            try:
+                sha = arc.save_document(
+                    data, url=url, source=f"file:{path}", content_type=_content_type(path)
+                )
+                res = arc.save_report(parsed, sha256=sha, url=url, source=f"file:{path}")
+            except ArchiveError as exc:
+                failed += 1
+                line.update(status="error", reason=str(exc))
+                _emit(line, as_json)
+                continue
+            line.update(status=res.status, report_id=res.report_id, version=res.version, sha256=sha)
+            if res.reason:
+                line["reason"] = res.reason
+            _emit(line, as_json)
+    return failed
+
+
+def _emit(line: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(line, ensure_ascii=False))
+        return
+    parts = [line["file"], line["status"]]
+    if line.get("report_id") is not None:
+        parts.append(f"report {line['report_id']} v{line['version']}")
+    if line.get("reason"):
+        parts.append(line["reason"])
+    click.echo("\t".join(parts))
+
+
+@click.command("export")
+@click.option(
+    "--db", "db", required=True, type=click.Path(exists=True, dir_okay=False), help="Archive database."
+)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File (default stdout).",
+)
+@click.option(
+    "--codebook",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="CSV codebook path (csv format; default OUTPUT.codebook.csv when -o is given).",
+)
+def export_cmd(db: str, fmt: str, output: Path | None, codebook: Path | None) -> None:
+    """Export the current reports.
+
+    jsonl: one object per current report, the `ogi parse --json` fields plus url, sha256, region.
+    csv: the tidy long format (one row per cell, with raw text, flag and document sha256) and a codebook.
+
+    Example:
+
+        ogi export --db ogi.db --format csv -o cells.csv
+    """
+    from archive import ArchiveError, queries
+
+    arc = _open(db)
+    out: IO[str]
+    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == "jsonl":
+            for obj in queries.iter_export(arc):
+                out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        else:
+            writer = csv.writer(out)
+            writer.writerow(queries.LONG_COLUMNS)
+            writer.writerows(queries.iter_long_rows(arc))
+            book = codebook or (output.with_name(output.stem + ".codebook.csv") if output else None)
+            if book is not None:
+                book.write_text(queries.codebook_csv(arc), encoding="utf-8")
+            else:
+                click.echo("note: no codebook written (give --codebook PATH or -o FILE)", err=True)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(f"{db}: the archive is damaged ({exc}); nothing more exported") from exc
+    finally:
+        if output:
+            out.close()
+        arc.close()
+
+
+@click.command("serve")
+@click.option(
+    "--db", "db", required=True, type=click.Path(exists=True, dir_okay=False), help="Archive database."
+)
+@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+def serve_cmd(db: str, port: int, host: str) -> None:
+    """Browse the archive with Datasette (read-only; safe while a crawl writes).
+
+    Example:
+
+        ogi serve --db ogi.db --port 8001
+    """
+    from archive import ArchiveError
+    from archive.serve import serve
+
+    try:
+        serve(db, host=host, port=port)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+COMMANDS: list[click.Command] = [import_cmd, export_cmd, serve_cmd]

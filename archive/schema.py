@@ -1,0 +1,529 @@
+"""The archive's tables, the row shapes researchers see, and the migrations that build them.
+
+This module has no side effects. The key structure below mirrors ``crawler/parsers/keys.py`` (the archive
+imports nothing from ``crawler/``; ``tests/archive/test_schema.py`` checks that the two agree) and adds the
+bilingual labels that Datasette and the CSV codebook show.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+SCHEMA_VERSION = 1
+
+# Headline numbers copied onto each report row (reports column -> cell keys summed; None if any is missing),
+# so totals by year and province read 10^5 report rows instead of millions of table rows.
+HEADLINES: dict[str, tuple[str, ...]] = {
+    "received_new": ("t3.received_new.total",),
+    "granted": ("t3.outcome.granted.total",),
+    "outcome_total": ("t3.outcome.total.total",),
+    "carried_out": ("t3.carried_out.total",),
+    "review_total": ("t4.review.total",),
+    "litigation_total": ("t4.litigation_direct.total", "t4.litigation_after_review.total"),
+}
+
+# --- the machine keys, with labels (spec/formats.md §3–§4) ----------------------------------------------
+T3_COLS: tuple[str, ...] = (
+    "natural",
+    "commercial",
+    "research",
+    "nonprofit",
+    "legal_service",
+    "other_org",
+    "total",
+)
+T3_COL_LABELS: dict[str, tuple[str, str]] = {
+    "natural": ("自然人", "natural persons"),
+    "commercial": ("商业企业", "commercial enterprises"),
+    "research": ("科研机构", "research institutions"),
+    "nonprofit": ("社会公益组织", "non-profit organisations"),
+    "legal_service": ("法律服务机构", "legal service organisations"),
+    "other_org": ("其他", "other organisations"),
+    "total": ("总计", "total"),
+    "org_subtotal": ("法人或其他组织小计（派生）", "legal persons subtotal (derived)"),
+}
+# row key -> (zh label, en label); physical order of gov2021 then the gov2019-only row, then derived group sums
+T3_ROWS: dict[str, tuple[str, str]] = {
+    "t3.received_new": ("一、本年新收政府信息公开申请数量", "new requests received this year"),
+    "t3.carried_in": ("二、上年结转政府信息公开申请数量", "requests carried over from last year"),
+    "t3.outcome.granted": ("三（一）予以公开", "granted"),
+    "t3.outcome.partial": ("三（二）部分公开", "partially granted"),
+    "t3.outcome.withheld.state_secret": ("三（三）1.属于国家秘密", "withheld: state secret"),
+    "t3.outcome.withheld.law_prohibited": (
+        "三（三）2.其他法律行政法规禁止公开",
+        "withheld: prohibited by law",
+    ),
+    "t3.outcome.withheld.security_stability": (
+        "三（三）3.危及“三安全一稳定”",
+        "withheld: security and stability",
+    ),
+    "t3.outcome.withheld.third_party": ("三（三）4.保护第三方合法权益", "withheld: third-party rights"),
+    "t3.outcome.withheld.internal_affairs": ("三（三）5.属于三类内部事务信息", "withheld: internal affairs"),
+    "t3.outcome.withheld.process_info": ("三（三）6.属于四类过程性信息", "withheld: process information"),
+    "t3.outcome.withheld.enforcement_file": ("三（三）7.属于行政执法案卷", "withheld: enforcement file"),
+    "t3.outcome.withheld.admin_query": ("三（三）8.属于行政查询事项", "withheld: administrative query"),
+    "t3.outcome.unavailable.not_held": ("三（四）1.本机关不掌握相关政府信息", "unavailable: not held"),
+    "t3.outcome.unavailable.needs_creation": (
+        "三（四）2.没有现成信息需要另行制作",
+        "unavailable: needs creation",
+    ),
+    "t3.outcome.unavailable.unclear": ("三（四）3.补正后申请内容仍不明确", "unavailable: still unclear"),
+    "t3.outcome.not_processed.petition": ("三（五）1.信访举报投诉类申请", "not processed: petition"),
+    "t3.outcome.not_processed.duplicate": ("三（五）2.重复申请", "not processed: duplicate"),
+    "t3.outcome.not_processed.publication": ("三（五）3.要求提供公开出版物", "not processed: publication"),
+    "t3.outcome.not_processed.excessive": ("三（五）4.无正当理由大量反复申请", "not processed: excessive"),
+    "t3.outcome.not_processed.confirm_reissue": (
+        "三（五）5.要求行政机关确认或重新出具已获取信息",
+        "not processed: confirm or reissue",
+    ),
+    "t3.outcome.other.no_correction": ("三（六）1.逾期不补正", "other: no correction in time"),
+    "t3.outcome.other.unpaid_fee": ("三（六）2.逾期未缴纳费用", "other: fee unpaid"),
+    "t3.outcome.other.misc": ("三（六）3.其他", "other: miscellaneous"),
+    "t3.outcome.other.sum": ("三（六）其他处理", "other handling (gov2019 printed; gov2021 derived)"),
+    "t3.outcome.total": ("三（七）总计", "outcomes total"),
+    "t3.carried_out": ("四、结转下年度继续办理", "carried over to next year"),
+    "t3.outcome.withheld.sum": ("三（三）不予公开（小计，派生）", "withheld subtotal (derived)"),
+    "t3.outcome.unavailable.sum": ("三（四）无法提供（小计，派生）", "unavailable subtotal (derived)"),
+    "t3.outcome.not_processed.sum": ("三（五）不予处理（小计，派生）", "not processed subtotal (derived)"),
+}
+T3_WIDE_COLS: tuple[str, ...] = (*T3_COLS, "org_subtotal")
+
+T4_GROUPS: dict[str, tuple[str, str]] = {
+    "t4.review": ("行政复议", "administrative review"),
+    "t4.litigation_direct": ("行政诉讼：未经复议直接起诉", "litigation without prior review"),
+    "t4.litigation_after_review": ("行政诉讼：复议后起诉", "litigation after review"),
+}
+T4_COLS: tuple[str, ...] = ("upheld", "corrected", "other", "pending", "total")
+T4_COL_LABELS: dict[str, tuple[str, str]] = {
+    "upheld": ("结果维持", "upheld"),
+    "corrected": ("结果纠正", "corrected"),
+    "other": ("其他结果", "other result"),
+    "pending": ("尚未审结", "pending"),
+    "total": ("总计", "total"),
+}
+
+T2_ROWS: dict[str, tuple[str, str]] = {
+    "t2.regulation": ("规章", "regulations"),
+    "t2.normative_doc": ("（行政）规范性文件", "normative documents"),
+    "t2.licensing": ("行政许可", "administrative licensing"),
+    "t2.other_service": ("其他对外管理服务事项", "other external services (gov2019)"),
+    "t2.penalty": ("行政处罚", "administrative penalties"),
+    "t2.coercion": ("行政强制", "administrative coercion"),
+    "t2.admin_fee": ("行政事业性收费", "administrative fees"),
+    "t2.procurement": ("政府集中采购", "central government procurement (gov2019)"),
+}
+T2_COLS: dict[str, tuple[str, str, str | None]] = {  # col -> (zh, en, unit)
+    "issued": ("本年制发件数", "issued this year (gov2021)", "件"),
+    "repealed": ("本年废止件数", "repealed this year (gov2021)", "件"),
+    "in_force": ("现行有效件数", "in force (gov2021)", "件"),
+    "decisions": ("（本年）处理决定数量", "decisions this year", "件"),
+    "amount_wan": ("本年收费金额（万元）", "fees collected this year (gov2021)", "万元"),
+    "made_new": ("本年新制作数量", "newly made this year (gov2019)", "件"),
+    "published_new": ("本年新公开数量", "newly published this year (gov2019)", "件"),
+    "published_total": ("对外公开总数量", "published in total (gov2019)", "件"),
+    "prev_items": ("上一年项目数量", "items last year (gov2019)", "项"),
+    "delta": ("本年增/减", "change this year, signed (gov2019)", "项"),
+    "items": ("采购项目数量", "procurement items (gov2019)", "项"),
+    "amount": ("采购总金额（万元）", "procurement amount (gov2019, normalised to 万元)", "万元"),
+}
+
+SECTION_LABELS: dict[str, tuple[str, str]] = {
+    "s1.overview": ("一、总体情况", "overview"),
+    "s2.proactive": ("二、主动公开政府信息情况", "proactive disclosure"),
+    "s3.requests": ("三、收到和处理政府信息公开申请情况", "requests received and handled"),
+    "s4.review_litigation": ("四、政府信息公开行政复议、行政诉讼情况", "review and litigation"),
+    "s5.problems": ("五、存在的主要问题及改进情况", "problems and improvements"),
+    "s6.other": ("六、其他需要报告的事项", "other matters"),
+}
+
+
+def split_key(key: str) -> tuple[str, str, str]:
+    """``t3.outcome.withheld.state_secret.natural`` -> (``t3``, ``t3.outcome.withheld.state_secret``, ``natural``)."""
+    table = key.split(".", 1)[0]
+    row, _, col = key.rpartition(".")
+    return table, row or key, col
+
+
+def key_labels(key: str) -> tuple[str, str, str | None]:
+    """Chinese label, English label and unit of a cell key (best effort for keys the archive does not know)."""
+    table, row, col = split_key(key)
+    if table == "t3":
+        rz, re_ = T3_ROWS.get(row, (row, row))
+        cz, ce = T3_COL_LABELS.get(col, (col, col))
+        return f"表三 {rz} / {cz}", f"table 3: {re_} / {ce}", "件"
+    if table == "t4":
+        gz, ge = T4_GROUPS.get(row, (row, row))
+        cz, ce = T4_COL_LABELS.get(col, (col, col))
+        return f"表四 {gz} / {cz}", f"table 4: {ge} / {ce}", "件"
+    if table == "t2":
+        rz, re_ = T2_ROWS.get(row, (row, row))
+        cz, ce, unit = T2_COLS.get(col, (col, col, None))
+        return f"表二 {rz} / {cz}", f"table 2: {re_} / {ce}", unit
+    return key, key, None
+
+
+class ReportRow(TypedDict, total=False):
+    """One row of ``reports``: the current state of one (agency, year[, aggregate]) report."""
+
+    id: int
+    report_key: str
+    agency: str | None
+    year: int | None
+    title: str | None
+    province: str | None
+    prefecture: str | None
+    county: str | None
+    region_code: str | None
+    published: str | None
+    scope: str
+    t2_format: str
+    t3_format: str
+    t4_format: str
+    parse_status: str
+    check_status: str
+    sha256: str
+    url: str | None
+    versions: int
+    changed_after_publication: int
+
+
+# --- DDL -----------------------------------------------------------------------------------------------
+# Cell values are declared without a type so SQLite keeps ints as ints and floats as floats.
+_V1 = """
+CREATE TABLE archive_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL DEFAULT 'crawl',
+    trigger TEXT NOT NULL DEFAULT 'manual',
+    sources TEXT,
+    status TEXT NOT NULL DEFAULT 'running'
+        CHECK (status IN ('running', 'ok', 'failed', 'empty', 'suspect', 'interrupted')),
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    counts TEXT,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX runs_status ON runs(status);
+CREATE TABLE run_sources (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    source TEXT NOT NULL,
+    pages INTEGER NOT NULL DEFAULT 0,
+    reports_found INTEGER NOT NULL DEFAULT 0,
+    new_reports INTEGER NOT NULL DEFAULT 0,
+    new_versions INTEGER NOT NULL DEFAULT 0,
+    failures INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'ok',
+    detail TEXT NOT NULL DEFAULT '',
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, source)
+);
+CREATE INDEX run_sources_source ON run_sources(source, run_id);
+CREATE TABLE failures (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    url TEXT NOT NULL,
+    source TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL
+);
+CREATE INDEX failures_run ON failures(run_id);
+CREATE INDEX failures_reason ON failures(reason);
+CREATE TABLE documents (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    content_type TEXT,
+    pack TEXT NOT NULL,
+    pack_offset INTEGER NOT NULL,
+    first_seen TEXT NOT NULL,
+    parse_status TEXT,
+    reason TEXT
+);
+CREATE INDEX documents_parse_status ON documents(parse_status);
+CREATE TABLE fetches (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL REFERENCES documents(sha256),
+    url TEXT,
+    final_url TEXT,
+    http_status INTEGER,
+    content_type TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    headers TEXT,
+    fetched_at TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id),
+    source TEXT,
+    fingerprint TEXT NOT NULL UNIQUE
+);
+CREATE INDEX fetches_sha256 ON fetches(sha256);
+CREATE INDEX fetches_url ON fetches(url, fetched_at);
+CREATE INDEX fetches_final_url ON fetches(final_url, fetched_at);
+CREATE TABLE keys (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    tbl TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    col_key TEXT NOT NULL,
+    label_zh TEXT,
+    label_en TEXT,
+    unit TEXT
+);
+CREATE TABLE reports (
+    id INTEGER PRIMARY KEY,
+    report_key TEXT NOT NULL UNIQUE,
+    agency TEXT,
+    year INTEGER,
+    title TEXT,
+    province TEXT,
+    prefecture TEXT,
+    county TEXT,
+    region_code TEXT,
+    published TEXT,
+    scope TEXT,
+    t2_format TEXT,
+    t3_format TEXT,
+    t4_format TEXT,
+    mixed_format INTEGER NOT NULL DEFAULT 0,
+    parse_status TEXT NOT NULL,
+    source_kind TEXT,
+    check_status TEXT,
+    checks_failed INTEGER NOT NULL DEFAULT 0,
+    narrative_mismatch INTEGER NOT NULL DEFAULT 0,
+    received_new,
+    granted,
+    outcome_total,
+    carried_out,
+    review_total,
+    litigation_total,
+    url TEXT,
+    sha256 TEXT NOT NULL REFERENCES documents(sha256),
+    current_version_id INTEGER,
+    versions INTEGER NOT NULL DEFAULT 1,
+    changed_after_publication INTEGER NOT NULL DEFAULT 0,
+    first_seen TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX reports_year ON reports(year);
+CREATE INDEX reports_province ON reports(province, year);
+CREATE INDEX reports_prefecture ON reports(prefecture);
+CREATE INDEX reports_agency ON reports(agency, year);
+CREATE INDEX reports_t3_format ON reports(t3_format);
+CREATE INDEX reports_check_status ON reports(check_status);
+CREATE INDEX reports_parse_status ON reports(parse_status);
+CREATE INDEX reports_changed ON reports(changed_after_publication);
+CREATE INDEX reports_sha256 ON reports(sha256);
+CREATE TABLE versions (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    version INTEGER NOT NULL,
+    is_current INTEGER NOT NULL DEFAULT 1,
+    sha256 TEXT NOT NULL REFERENCES documents(sha256),
+    url TEXT,
+    source TEXT,
+    origin TEXT,
+    run_id INTEGER REFERENCES runs(id),
+    saved_at TEXT NOT NULL,
+    ok INTEGER,
+    error TEXT,
+    status TEXT,
+    source_kind TEXT,
+    title TEXT,
+    agency TEXT,
+    year INTEGER,
+    year_source TEXT,
+    published TEXT,
+    scope TEXT,
+    t2_format TEXT,
+    t3_format TEXT,
+    t4_format TEXT,
+    mixed_format INTEGER NOT NULL DEFAULT 0,
+    check_status TEXT,
+    checks_failed INTEGER NOT NULL DEFAULT 0,
+    checks_unknown INTEGER NOT NULL DEFAULT 0,
+    cell_path TEXT,
+    warnings TEXT,
+    extra TEXT,
+    UNIQUE (report_id, version)
+);
+CREATE INDEX versions_sha256 ON versions(sha256);
+CREATE INDEX versions_current ON versions(is_current, report_id);
+CREATE TABLE version_texts (
+    version_id INTEGER PRIMARY KEY REFERENCES versions(id),
+    text TEXT NOT NULL
+);
+CREATE TABLE cells (
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    key_id INTEGER NOT NULL REFERENCES keys(id),
+    value,
+    raw TEXT,
+    flag TEXT,
+    path TEXT,
+    PRIMARY KEY (version_id, key_id)
+) WITHOUT ROWID;
+CREATE TABLE row_labels (
+    row_key TEXT PRIMARY KEY,
+    tbl TEXT NOT NULL,
+    label_zh TEXT NOT NULL,
+    label_en TEXT NOT NULL
+);
+CREATE TABLE t3 (
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    row_no INTEGER NOT NULL,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    is_current INTEGER NOT NULL DEFAULT 1,
+    year INTEGER,
+    province TEXT,
+    format TEXT,
+    row_key TEXT NOT NULL REFERENCES row_labels(row_key),
+    natural,
+    commercial,
+    research,
+    nonprofit,
+    legal_service,
+    other_org,
+    total,
+    org_subtotal,
+    PRIMARY KEY (version_id, row_no)
+) WITHOUT ROWID;
+CREATE INDEX t3_row_key ON t3(row_key, is_current, year, province);
+CREATE INDEX t3_year ON t3(year);
+CREATE INDEX t3_province ON t3(province, year);
+CREATE INDEX t3_report ON t3(report_id);
+CREATE TABLE t4 (
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    row_no INTEGER NOT NULL,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    is_current INTEGER NOT NULL DEFAULT 1,
+    year INTEGER,
+    province TEXT,
+    grp TEXT NOT NULL REFERENCES row_labels(row_key),
+    upheld,
+    corrected,
+    other,
+    pending,
+    total,
+    PRIMARY KEY (version_id, row_no)
+) WITHOUT ROWID;
+CREATE INDEX t4_grp ON t4(grp, is_current, year, province);
+CREATE INDEX t4_year ON t4(year);
+CREATE INDEX t4_province ON t4(province, year);
+CREATE INDEX t4_report ON t4(report_id);
+CREATE TABLE t2 (
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    row_no INTEGER NOT NULL,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    is_current INTEGER NOT NULL DEFAULT 1,
+    year INTEGER,
+    province TEXT,
+    format TEXT,
+    row_key TEXT NOT NULL REFERENCES row_labels(row_key),
+    issued,
+    repealed,
+    in_force,
+    decisions,
+    amount_wan,
+    made_new,
+    published_new,
+    published_total,
+    prev_items,
+    delta,
+    items,
+    amount,
+    PRIMARY KEY (version_id, row_no)
+) WITHOUT ROWID;
+CREATE INDEX t2_row_key ON t2(row_key, is_current, year, province);
+CREATE INDEX t2_year ON t2(year);
+CREATE INDEX t2_province ON t2(province, year);
+CREATE INDEX t2_report ON t2(report_id);
+CREATE TABLE checks (
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    ord INTEGER NOT NULL,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    is_current INTEGER NOT NULL DEFAULT 1,
+    year INTEGER,
+    province TEXT,
+    rule TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    status TEXT NOT NULL,
+    lhs,
+    rhs,
+    detail TEXT,
+    PRIMARY KEY (version_id, ord)
+) WITHOUT ROWID;
+CREATE INDEX checks_status ON checks(status, rule);
+CREATE INDEX checks_rule ON checks(rule, status);
+CREATE INDEX checks_report ON checks(report_id);
+CREATE TABLE sections (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES versions(id),
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    is_current INTEGER NOT NULL DEFAULT 1,
+    key TEXT NOT NULL,
+    text TEXT NOT NULL,
+    UNIQUE (version_id, key)
+);
+CREATE INDEX sections_report ON sections(report_id, key);
+CREATE INDEX sections_key ON sections(key, is_current);
+CREATE VIRTUAL TABLE sections_fts USING fts5(text, content='sections', content_rowid='id', tokenize='trigram');
+-- new sections are indexed by the archive at commit (archive.store: one FTS write per transaction, so that
+-- per-report savepoints do not flush FTS5 segments); deletes and updates keep the index in step here.
+CREATE TRIGGER sections_ad AFTER DELETE ON sections BEGIN
+    INSERT INTO sections_fts(sections_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER sections_au AFTER UPDATE OF text ON sections BEGIN
+    INSERT INTO sections_fts(sections_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO sections_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TABLE changes (
+    id INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    from_version_id INTEGER NOT NULL REFERENCES versions(id),
+    to_version_id INTEGER NOT NULL REFERENCES versions(id),
+    key TEXT NOT NULL,
+    old_value,
+    new_value,
+    old_raw TEXT,
+    new_raw TEXT
+);
+CREATE INDEX changes_report ON changes(report_id);
+CREATE INDEX changes_key ON changes(key);
+-- LEFT JOINs on primary keys (the rows always exist): SQLite drops unused ones, so count(*) stays cheap
+CREATE VIEW cells_long AS
+SELECT v.report_id AS report_id, c.version_id AS version_id, v.is_current AS is_current, r.agency AS agency,
+       r.year AS year, r.province AS province, k.key AS key, k.tbl AS tbl, c.value AS value,
+       coalesce(c.raw, CAST(c.value AS TEXT)) AS raw, coalesce(c.flag, 'num') AS flag,
+       coalesce(c.path, v.cell_path) AS path, v.sha256 AS sha256, v.url AS url
+FROM cells c
+LEFT JOIN versions v ON v.id = c.version_id
+LEFT JOIN reports r ON r.id = v.report_id
+LEFT JOIN keys k ON k.id = c.key_id;
+"""
+
+# version -> SQL script that brings a database from version-1 to that version (run in one transaction)
+MIGRATIONS: dict[int, str] = {1: _V1}
+
+# Tables and views that metadata.yml must describe (checked by a test).
+TABLES: tuple[str, ...] = (
+    "archive_meta",
+    "runs",
+    "run_sources",
+    "failures",
+    "documents",
+    "fetches",
+    "keys",
+    "row_labels",
+    "reports",
+    "versions",
+    "version_texts",
+    "cells",
+    "t3",
+    "t4",
+    "t2",
+    "checks",
+    "sections",
+    "changes",
+)
+VIEWS: tuple[str, ...] = ("cells_long",)

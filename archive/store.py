@@ -1,0 +1,947 @@
+"""The archive: documents (raw bytes with provenance), reports with versions, tables, checks, sections, runs.
+
+One :class:`Archive` wraps one SQLite file (WAL, foreign keys) and a content-addressed blob store beside it
+(``<db>.blobs/*.pack``, see :mod:`archive.blobs`). Each report is written in one ``BEGIN IMMEDIATE`` transaction, so a reader
+(Datasette) never sees half a report and a second writer gets a clear :class:`ArchiveError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from archive import schema
+from archive.blobs import BlobError, PackStore
+from archive.regions import Region, infer_region, region_from_hint
+
+logger = logging.getLogger(__name__)
+
+REPORT_STATUSES = ("report", "pre2019", "image_only")
+RUN_STATUSES = ("running", "ok", "failed", "empty", "suspect", "interrupted")
+# top-level fields of the `ogi parse --json` object that the archive stores in columns / child tables
+PARSE_FIELDS = (
+    "source",
+    "ok",
+    "error",
+    "status",
+    "source_kind",
+    "title",
+    "agency",
+    "year",
+    "year_source",
+    "published",
+    "scope",
+    "formats",
+    "mixed_format",
+    "cells",
+    "flags",
+    "raw",
+    "paths",
+    "checks",
+    "sections",
+    "warnings",
+    "text",
+)
+
+
+class ArchiveError(Exception):
+    """The archive cannot do what was asked (corrupt or newer database, missing blob, busy writer, bad input)."""
+
+
+@dataclass(slots=True)
+class SaveResult:
+    """What :meth:`Archive.save_report` did.
+
+    ``status`` is ``new`` | ``unchanged`` | ``new_version`` for stored reports, ``pre2019`` / ``image_only``
+    for reports stored without tables (``change`` then tells new/unchanged/new_version), ``not_report`` for a
+    document kept only as a document (``reason`` says why).
+    """
+
+    status: str
+    report_id: int | None = None
+    version: int | None = None
+    sha256: str | None = None
+    change: str | None = None
+    reason: str | None = None
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def _sqlite_header_problem(path: Path) -> str | None:
+    """Cheap corruption/truncation test on the file header (no full scan)."""
+    size = path.stat().st_size
+    if size == 0:
+        return None
+    with path.open("rb") as fh:
+        head = fh.read(100)
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return "not an SQLite database"
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    change = int.from_bytes(head[24:28], "big")
+    valid_for = int.from_bytes(head[92:96], "big")
+    if page_size < 512 or page_size & (page_size - 1):
+        return "corrupt header (page size)"
+    if pages and change == valid_for and size < pages * page_size:
+        return f"truncated: {size} bytes on disk, header says {pages * page_size}"
+    return None
+
+
+def _canon_raw(value: Any, raw: Any) -> Any:
+    """Raw text stored only when it differs from the plain rendering of an integer value (saves space)."""
+    if raw is not None and type(value) is int and raw == str(value):
+        return None
+    return raw
+
+
+def _json(obj: Any) -> str | None:
+    if obj is None:
+        return None
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def _as_int_bool(v: Any) -> int:
+    return 1 if v else 0
+
+
+def _report_key(parsed: dict[str, Any], sha256: str, url: str | None) -> str:
+    agency = (parsed.get("agency") or "").strip()
+    year = parsed.get("year")
+    if agency and isinstance(year, int):
+        key = f"{agency}|{year}"
+        if parsed.get("scope") == "aggregate":
+            key += "|aggregate"
+        return key
+    return f"url:{url}" if url else f"sha256:{sha256}"
+
+
+def _headline(cells: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    values = [cells.get(k) for k in keys]
+    if any(v is None or isinstance(v, bool) or not isinstance(v, int | float) for v in values):
+        return None
+    return sum(values)
+
+
+def _check_status(checks: list[dict[str, Any]]) -> tuple[str | None, int, int, int]:
+    """(overall status, failed, unknown, narrative failures) over the arithmetic checks."""
+    if not checks:
+        return None, 0, 0, 0
+    failed = sum(1 for c in checks if c.get("status") == "fail")
+    unknown = sum(1 for c in checks if c.get("status") == "unknown")
+    narrative = sum(1 for c in checks if c.get("status") == "fail" and str(c.get("rule", "")).startswith("S"))
+    status = "fail" if failed else ("unknown" if unknown else "ok")
+    return status, failed, unknown, narrative
+
+
+_WIDE_COLS_SEQ: dict[str, tuple[str, ...]] = {
+    "t3": schema.T3_WIDE_COLS,
+    "t4": schema.T4_COLS,
+    "t2": tuple(schema.T2_COLS),
+}
+_WIDE_ORDER: dict[str, dict[str, int]] = {
+    "t3": {r: i for i, r in enumerate(schema.T3_ROWS)},
+    "t4": {r: i for i, r in enumerate(schema.T4_GROUPS)},
+    "t2": {r: i for i, r in enumerate(schema.T2_ROWS)},
+}
+_ROW_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "t3": schema.T3_ROWS,
+    "t4": schema.T4_GROUPS,
+    "t2": schema.T2_ROWS,
+}
+_WIDE_HEAD = {"t3": "format, row_key", "t4": "grp", "t2": "format, row_key"}
+_WIDE_SQL: dict[str, str] = {
+    t: f"INSERT INTO {t}(version_id, row_no, report_id, is_current, year, province, {_WIDE_HEAD[t]}, "
+    + ", ".join(cols)
+    + ") VALUES ("
+    + ",".join("?" * (6 + _WIDE_HEAD[t].count(",") + 1 + len(cols)))
+    + ")"
+    for t, cols in _WIDE_COLS_SEQ.items()
+}
+
+
+class Archive:
+    """An open archive. Use :func:`open_archive`."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> None:
+        self.path = Path(path)
+        self.blob_dir = self.path.with_name(self.path.name + ".blobs")
+        self._key_ids: dict[str, int] = {}
+        self._busy_timeout = busy_timeout
+        self._batch: dict[str, Any] | None = None
+        self.blobs = PackStore(self.blob_dir)
+        self._fts_pending: set[int] = set()  # version ids whose sections are indexed at commit
+        # key -> (key_id, table, row_key, col_key): one dict lookup per cell on the hot path
+        self._key_info: dict[str, tuple[int, str, str, int]] = {}
+        self._row_keys: set[str] | None = None  # row_labels.row_key, loaded lazily
+        if self.path.exists():
+            problem = _sqlite_header_problem(self.path)
+            if problem:
+                raise ArchiveError(f"{self.path}: {problem}")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            self.conn = conn
+            self.db = sqlite_utils.Database(conn)
+            conn.execute("PRAGMA foreign_keys = ON")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                logger.warning("%s: journal_mode is %s, not WAL", self.path, mode)
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA temp_store = MEMORY")
+            conn.execute("PRAGMA cache_size = -65536")
+            self._migrate()
+            self._load_keys()
+        except sqlite3.DatabaseError as exc:
+            self._close_quietly()
+            raise ArchiveError(f"{self.path}: cannot open archive: {exc}") from exc
+        except ArchiveError:
+            self._close_quietly()
+            raise
+
+    def _close_quietly(self) -> None:
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:  # pragma: no cover
+                pass
+
+    # --- setup -------------------------------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.schema_version
+        latest = max(schema.MIGRATIONS)
+        if current > latest:
+            raise ArchiveError(f"{self.path}: schema version {current} is newer than this program ({latest})")
+        if current and not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'reports'").fetchone():
+            raise ArchiveError(
+                f"{self.path}: user_version {current} but no archive tables: not an OGI archive"
+            )
+        if (
+            current == 0
+            and self.conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchone()
+        ):
+            raise ArchiveError(f"{self.path}: database has tables but is not an OGI archive")
+        for version in range(current + 1, latest + 1):
+            script = schema.MIGRATIONS[version]
+            logger.info("%s: migrating schema to version %d", self.path, version)
+            try:
+                self.conn.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\n"
+                    f"INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('schema_version', '{version}');\n"
+                    f"INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('migrated_at_v{version}', '{now_iso()}');\n"
+                    f"PRAGMA user_version = {version};\nCOMMIT;"
+                )
+            except sqlite3.Error:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        if current == 0:
+            self._seed_keys()
+
+    def _seed_keys(self) -> None:
+        keys: list[str] = []
+        for row in schema.T3_ROWS:
+            keys.extend(f"{row}.{c}" for c in schema.T3_COLS)
+        for grp in schema.T4_GROUPS:
+            keys.extend(f"{grp}.{c}" for c in schema.T4_COLS)
+        two = {
+            "t2.regulation": (
+                "issued",
+                "repealed",
+                "in_force",
+                "made_new",
+                "published_new",
+                "published_total",
+            ),
+            "t2.normative_doc": (
+                "issued",
+                "repealed",
+                "in_force",
+                "made_new",
+                "published_new",
+                "published_total",
+            ),
+            "t2.licensing": ("decisions", "prev_items", "delta"),
+            "t2.other_service": ("prev_items", "delta", "decisions"),
+            "t2.penalty": ("decisions", "prev_items", "delta"),
+            "t2.coercion": ("decisions", "prev_items", "delta"),
+            "t2.admin_fee": ("amount_wan", "prev_items", "delta"),
+            "t2.procurement": ("items", "amount"),
+        }
+        for row, cols in two.items():
+            keys.extend(f"{row}.{c}" for c in cols)
+        with self._tx() as conn:
+            for key in keys:
+                self._key_id(key)
+            conn.executemany(
+                "INSERT INTO row_labels(row_key, tbl, label_zh, label_en) VALUES (?, ?, ?, ?)",
+                [(r, tbl, zh, en) for tbl, rows in _ROW_LABELS.items() for r, (zh, en) in rows.items()],
+            )
+
+    def _load_keys(self) -> None:
+        self._key_ids = {k: i for i, k in self.conn.execute("SELECT id, key FROM keys")}
+
+    def _restore_keys(self, keys: dict[str, int]) -> None:
+        """After a rollback: forget key ids that were inserted by the rolled-back transaction."""
+        self._key_ids = keys
+        self._key_info.clear()
+        if not self.conn.in_transaction:
+            self._fts_pending.clear()
+        self._row_keys = None
+
+    def _info(self, key: str) -> tuple[int, str, str, int]:
+        """(key id, table, row key, index of the column in the wide table or -1)."""
+        info = self._key_info.get(key)
+        if info is None:
+            tbl, row, col = schema.split_key(key)
+            cols = _WIDE_COLS_SEQ.get(tbl, ())
+            info = (self._key_id(key), tbl, row, cols.index(col) if col in cols else -1)
+            self._key_info[key] = info
+        return info
+
+    def _key_id(self, key: str) -> int:
+        kid = self._key_ids.get(key)
+        if kid is None:
+            tbl, row, col = schema.split_key(key)
+            zh, en, unit = schema.key_labels(key)
+            cur = self.conn.execute(
+                "INSERT INTO keys(key, tbl, row_key, col_key, label_zh, label_en, unit) VALUES (?,?,?,?,?,?,?)",
+                (key, tbl, row, col, zh, en, unit),
+            )
+            kid = int(cur.lastrowid or 0)
+            self._key_ids[key] = kid
+        return kid
+
+    def _begin(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise ArchiveError(
+                    f"{self.path}: another process is writing to the archive (waited {self._busy_timeout:g}s)"
+                ) from exc
+            raise ArchiveError(f"{self.path}: {exc}") from exc
+
+    def _commit(self, keys_before: dict[str, int]) -> None:
+        try:
+            if self._fts_pending:
+                ids = sorted(self._fts_pending)
+                for i in range(0, len(ids), 500):
+                    chunk = ids[i : i + 500]
+                    self.conn.execute(
+                        "INSERT INTO sections_fts(rowid, text) SELECT id, text FROM sections"
+                        f" WHERE version_id IN ({','.join('?' * len(chunk))})",
+                        chunk,
+                    )
+                self._fts_pending.clear()
+            self.blobs.sync()  # bytes durable before the rows that point at them
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            self._restore_keys(keys_before)
+            raise ArchiveError(f"{self.path}: commit failed: {exc}") from exc
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE): all or nothing; a busy database is an ArchiveError.
+
+        Inside :meth:`batch` it is a SAVEPOINT of the batch's transaction instead: still all or nothing.
+        """
+        keys_before = dict(self._key_ids)
+        if self._batch is not None:
+            if not self.conn.in_transaction:  # the batch committed: open its next transaction
+                self._begin()
+                self._batch.update(n=0, t=time.monotonic(), keys=dict(self._key_ids))
+            self.conn.execute("SAVEPOINT report")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK TO report")
+                self.conn.execute("RELEASE report")
+                self._restore_keys(keys_before)
+                raise
+            self.conn.execute("RELEASE report")
+            self._batch_tick()
+            return
+        self._begin()
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            self._restore_keys(keys_before)
+            raise
+        self._commit(keys_before)
+
+    @contextmanager
+    def batch(self, *, size: int = 500, seconds: float = 2.0) -> Iterator[Archive]:
+        """Group many saves into few commits (bulk import). Each save stays all or nothing (a savepoint);
+        the batch commits every ``size`` saves or ``seconds``, and at the end (also when interrupted: what
+        was saved is whole). Readers (WAL) are never blocked; other writers wait at most one commit.
+        """
+        if self._batch is not None:
+            yield self
+            return
+        self._batch = {
+            "n": 0,
+            "t": time.monotonic(),
+            "size": size,
+            "seconds": seconds,
+            "keys": dict(self._key_ids),
+        }
+        try:
+            yield self
+        finally:
+            state, self._batch = self._batch, None
+            if self.conn.in_transaction:
+                self._commit(state["keys"])
+
+    def _batch_tick(self) -> None:
+        state = self._batch
+        assert state is not None
+        state["n"] += 1
+        if state["n"] >= state["size"] or time.monotonic() - state["t"] >= state["seconds"]:
+            self._commit(state["keys"])
+
+    def close(self) -> None:
+        self.blobs.close()
+        try:
+            if not self.conn.in_transaction:
+                # keeps query-planner statistics fresh for Datasette (cheap: bounded, only when needed)
+                self.conn.execute("PRAGMA analysis_limit = 1000")
+                self.conn.execute("PRAGMA optimize")
+        except sqlite3.Error as exc:  # pragma: no cover - a read-only or damaged file
+            logger.debug("PRAGMA optimize failed: %s", exc)
+        try:
+            self.conn.close()
+        except sqlite3.Error:  # pragma: no cover - closing twice
+            pass
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- documents ---------------------------------------------------------------------------------
+    def blob_location(self, sha256: str) -> tuple[Path, int, int]:
+        """(pack file, offset, size) of a stored document's bytes."""
+        row = self.conn.execute(
+            "SELECT pack, pack_offset, size FROM documents WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        if row is None:
+            raise ArchiveError(f"no document {sha256}")
+        return self.blob_dir / row[0], int(row[1]), int(row[2])
+
+    def save_document(
+        self,
+        data: bytes,
+        *,
+        url: str | None = None,
+        final_url: str | None = None,
+        http_status: int | None = None,
+        headers: dict[str, Any] | None = None,
+        fetched_at: str | None = None,
+        run_id: int | None = None,
+        source: str | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """Store raw bytes once (by sha256) and record this fetch's provenance. Returns the sha256 hex."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise ArchiveError(f"save_document needs bytes, got {type(data).__name__}")
+        data = bytes(data)
+        sha = hashlib.sha256(data).hexdigest()
+        hdrs = {
+            str(k).lower(): (v.decode("latin-1") if isinstance(v, bytes) else str(v))
+            for k, v in (headers or {}).items()
+        }
+        ctype = content_type or hdrs.get("content-type")
+        etag = hdrs.get("etag")
+        last_modified = hdrs.get("last-modified")
+        kept = {
+            k: v
+            for k, v in hdrs.items()
+            if k
+            in (
+                "content-type",
+                "etag",
+                "last-modified",
+                "content-length",
+                "content-disposition",
+                "content-encoding",
+                "location",
+            )
+        }
+        fingerprint = hashlib.sha256(
+            _json([sha, url, final_url, http_status, etag, last_modified, run_id, source]).encode()  # type: ignore[union-attr]
+        ).hexdigest()
+        when = fetched_at or now_iso()
+        try:
+            with self._tx() as conn:
+                row = conn.execute(
+                    "SELECT pack, pack_offset, size FROM documents WHERE sha256 = ?", (sha,)
+                ).fetchone()
+                if row is None:
+                    pack, offset = self.blobs.put(sha, data)  # synced before this transaction commits
+                    conn.execute(
+                        "INSERT INTO documents(sha256, size, content_type, pack, pack_offset, first_seen)"
+                        " VALUES (?,?,?,?,?,?)",
+                        (sha, len(data), ctype, pack, offset, when),
+                    )
+                elif not self.blobs.present(*row):
+                    logger.warning("document %s: blob was missing, stored again", sha)
+                    pack, offset = self.blobs.put(sha, data)
+                    conn.execute(
+                        "UPDATE documents SET pack = ?, pack_offset = ? WHERE sha256 = ?", (pack, offset, sha)
+                    )
+                cur = conn.execute(
+                    "INSERT OR IGNORE INTO fetches(sha256, url, final_url, http_status, content_type, etag,"
+                    " last_modified, headers, fetched_at, run_id, source, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        sha,
+                        url,
+                        final_url,
+                        http_status,
+                        ctype,
+                        etag,
+                        last_modified,
+                        _json(kept or None),
+                        when,
+                        run_id,
+                        source,
+                        fingerprint,
+                    ),
+                )
+                if cur.rowcount == 0 and fetched_at:
+                    conn.execute(
+                        "UPDATE fetches SET fetched_at = ? WHERE fingerprint = ? AND fetched_at < ?",
+                        (fetched_at, fingerprint, fetched_at),
+                    )
+        except sqlite3.IntegrityError as exc:
+            raise ArchiveError(f"cannot record document {sha[:12]}: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{self.path}: {exc}") from exc
+        return sha
+
+    def read_document(self, sha256: str) -> bytes:
+        """The raw bytes of a stored document; a missing or damaged blob is an ArchiveError."""
+        row = self.conn.execute(
+            "SELECT pack, pack_offset, size FROM documents WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        if row is None:
+            raise ArchiveError(f"no document {sha256}")
+        try:
+            return self.blobs.get(row[0], int(row[1]), int(row[2]), sha256)
+        except BlobError as exc:
+            raise ArchiveError(str(exc)) from exc
+
+    def verify_blobs(self, *, full: bool = False) -> list[str]:
+        """The sha256 of every document whose bytes are missing (``full``: or do not match their sha256)."""
+        bad = []
+        for sha, pack, offset, size in self.conn.execute(
+            "SELECT sha256, pack, pack_offset, size FROM documents"
+        ):
+            if not self.blobs.present(pack, offset, size):
+                bad.append(sha)
+            elif full:
+                try:
+                    self.blobs.get(pack, offset, size, sha)
+                except BlobError:
+                    bad.append(sha)
+        return bad
+
+    def last_fetch(self, url: str) -> dict[str, Any] | None:
+        """The newest fetch of ``url`` (or of a fetch that ended at ``url``), for conditional re-crawls."""
+        row = self.conn.execute(
+            "SELECT sha256, etag, last_modified, fetched_at, http_status FROM fetches"
+            " WHERE url = ? OR final_url = ? ORDER BY fetched_at DESC, id DESC LIMIT 1",
+            (url, url),
+        ).fetchone()
+        if row is None:
+            return None
+        return dict(zip(("sha256", "etag", "last_modified", "fetched_at", "http_status"), row, strict=True))
+
+    # --- reports -----------------------------------------------------------------------------------
+    def save_report(
+        self,
+        parsed: dict[str, Any],
+        *,
+        sha256: str,
+        url: str | None = None,
+        source: str | None = None,
+        region_hint: dict[str, Any] | None = None,
+        run_id: int | None = None,
+    ) -> SaveResult:
+        """Store one parsed report (``Report.to_json()``) as a new report, a new version, or nothing new."""
+        if not isinstance(parsed, dict):
+            raise ArchiveError(f"save_report needs the parse dict, got {type(parsed).__name__}")
+        status = parsed.get("status") or ("report" if parsed.get("ok") else "error")
+        try:
+            doc = self.conn.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+            if doc is None:
+                raise ArchiveError(f"no document {sha256}: call save_document first")
+            if status not in REPORT_STATUSES:
+                reason = parsed.get("error") or status
+                with self._tx() as conn:
+                    conn.execute(
+                        "UPDATE documents SET parse_status = ?, reason = ? WHERE sha256 = ?",
+                        ("not_report" if status != "error" else "error", str(reason), sha256),
+                    )
+                return SaveResult("not_report", sha256=sha256, reason=str(reason))
+            with self._tx() as conn:
+                result = self._save_report_tx(conn, parsed, status, sha256, url, source, region_hint, run_id)
+            return result
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"{self.path}: report not saved: {exc}") from exc
+        except (TypeError, ValueError, KeyError, AttributeError) as exc:
+            raise ArchiveError(f"report not saved, bad parse object: {exc!r}") from exc
+
+    def _region(
+        self, parsed: dict[str, Any], hint: dict[str, Any] | None, url: str | None, source: str | None
+    ) -> Region:
+        region = region_from_hint(hint)
+        if not region.known:
+            region = infer_region(parsed.get("agency"), parsed.get("title"), source)
+        return region
+
+    def _save_report_tx(
+        self,
+        conn: sqlite3.Connection,
+        parsed: dict[str, Any],
+        status: str,
+        sha256: str,
+        url: str | None,
+        source: str | None,
+        region_hint: dict[str, Any] | None,
+        run_id: int | None,
+    ) -> SaveResult:
+        key = _report_key(parsed, sha256, url)
+        now = now_iso()
+        row = conn.execute(
+            "SELECT id, sha256, current_version_id, versions FROM reports WHERE report_key = ?", (key,)
+        ).fetchone()
+        out_status = status if status != "report" else None
+        if row is not None and row[1] == sha256:
+            conn.execute("UPDATE documents SET parse_status = ? WHERE sha256 = ?", (status, sha256))
+            version = conn.execute("SELECT version FROM versions WHERE id = ?", (row[2],)).fetchone()[0]
+            return SaveResult(out_status or "unchanged", row[0], version, sha256, change="unchanged")
+        region = self._region(parsed, region_hint, url, source)
+        cells: dict[str, Any] = parsed.get("cells") or {}
+        formats = parsed.get("formats") or {}
+        checks = list(parsed.get("checks") or [])
+        check_status, failed, unknown, narrative = _check_status(checks)
+        fields = {
+            "agency": parsed.get("agency"),
+            "year": parsed.get("year"),
+            "title": parsed.get("title"),
+            "province": region.province,
+            "prefecture": region.prefecture,
+            "county": region.county,
+            "region_code": region.code,
+            "published": parsed.get("published"),
+            "scope": parsed.get("scope"),
+            "t2_format": formats.get("t2"),
+            "t3_format": formats.get("t3"),
+            "t4_format": formats.get("t4"),
+            "mixed_format": _as_int_bool(parsed.get("mixed_format")),
+            "parse_status": status,
+            "source_kind": parsed.get("source_kind"),
+            "check_status": check_status,
+            "checks_failed": failed,
+            "narrative_mismatch": 1 if narrative else 0,
+            **{col: _headline(cells, keys) for col, keys in schema.HEADLINES.items()},
+            "url": url,
+            "sha256": sha256,
+            "updated_at": now,
+        }
+        if row is None:
+            cols = ", ".join(fields)
+            cur = conn.execute(
+                f"INSERT INTO reports(report_key, first_seen, {cols}) VALUES (?, ?, {', '.join('?' * len(fields))})",
+                (key, now, *fields.values()),
+            )
+            report_id = int(cur.lastrowid or 0)
+            version, prev_version_id, change = 1, None, "new"
+        else:
+            report_id, prev_version_id = row[0], row[2]
+            version, change = int(row[3]) + 1, "new_version"
+            conn.execute("UPDATE versions SET is_current = 0 WHERE report_id = ?", (report_id,))
+            for table in ("t3", "t4", "t2", "checks", "sections"):
+                conn.execute(
+                    f"UPDATE {table} SET is_current = 0 WHERE report_id = ? AND is_current = 1", (report_id,)
+                )
+        flags: dict[str, Any] = parsed.get("flags") or {}
+        raws: dict[str, Any] = parsed.get("raw") or {}
+        paths: dict[str, Any] = parsed.get("paths") or {}
+        path_counts: dict[str, int] = {}
+        for p in paths.values():
+            path_counts[p] = path_counts.get(p, 0) + 1
+        cell_path = max(path_counts, key=path_counts.__getitem__) if path_counts else None
+        extra = {k: v for k, v in parsed.items() if k not in PARSE_FIELDS}
+        cur = conn.execute(
+            "INSERT INTO versions(report_id, version, is_current, sha256, url, source, origin, run_id, saved_at, ok,"
+            " error, status, source_kind, title, agency, year, year_source, published, scope, t2_format, t3_format,"
+            " t4_format, mixed_format, check_status, checks_failed, checks_unknown, cell_path, warnings, extra)"
+            " VALUES (?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                report_id, version, sha256, url, parsed.get("source"), source, run_id, now,
+                None if parsed.get("ok") is None else _as_int_bool(parsed.get("ok")),
+                parsed.get("error"), status, parsed.get("source_kind"), parsed.get("title"), parsed.get("agency"),
+                parsed.get("year"), parsed.get("year_source"), parsed.get("published"), parsed.get("scope"),
+                formats.get("t2"), formats.get("t3"), formats.get("t4"), fields["mixed_format"],
+                check_status, failed, unknown, cell_path, _json(parsed.get("warnings")), _json(extra or None),
+            ),
+        )  # fmt: skip
+        version_id = int(cur.lastrowid or 0)
+        conn.execute(
+            "INSERT INTO version_texts(version_id, text) VALUES (?, ?)",
+            (version_id, parsed.get("text") or ""),
+        )
+        # one pass over the cells: long rows, and the wide rows of tables 二/三/四
+        key_info, info = self._key_info, self._info
+        raw_get, flag_get, path_get = raws.get, flags.get, paths.get
+        long_rows = []
+        wide: dict[str, dict[str, list[Any]]] = {"t3": {}, "t4": {}, "t2": {}}
+        for k, v in cells.items():
+            kid, tbl, row, col_idx = key_info.get(k) or info(k)
+            raw = raw_get(k)
+            flag = flag_get(k)
+            path = path_get(k)
+            long_rows.append(
+                (
+                    version_id,
+                    kid,
+                    v,
+                    None if (raw is not None and type(v) is int and raw == str(v)) else raw,
+                    None if flag == "num" or flag is None else flag,
+                    None if path == cell_path else path,
+                )
+            )
+            if col_idx >= 0:
+                vals = wide[tbl].get(row)
+                if vals is None:
+                    vals = wide[tbl][row] = [None] * len(_WIDE_COLS_SEQ[tbl])
+                vals[col_idx] = v
+        conn.executemany(
+            "INSERT INTO cells(version_id, key_id, value, raw, flag, path) VALUES (?,?,?,?,?,?)", long_rows
+        )
+        common = (report_id, 1, parsed.get("year"), region.province)
+        self._insert_wide(conn, version_id, common, formats, wide)
+        conn.executemany(
+            "INSERT INTO checks(version_id, ord, report_id, is_current, year, province, rule, scope, status, lhs, rhs,"
+            " detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [
+                (version_id, i, report_id, 1, parsed.get("year"), region.province, c.get("rule") or "",
+                 c.get("scope") or "", c.get("status") or "unknown", c.get("lhs"), c.get("rhs"), c.get("detail"))
+                for i, c in enumerate(checks)
+            ],
+        )  # fmt: skip
+        sections = [(version_id, report_id, k, t or "") for k, t in (parsed.get("sections") or {}).items()]
+        if sections:
+            conn.executemany(
+                "INSERT INTO sections(version_id, report_id, is_current, key, text) VALUES (?,?,1,?,?)",
+                sections,
+            )
+            self._fts_pending.add(version_id)
+        changed = 0
+        if prev_version_id is not None:
+            changed = self._record_changes(conn, report_id, prev_version_id, version_id)
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        conn.execute(
+            f"UPDATE reports SET {sets}, current_version_id = ?, versions = ?,"
+            " changed_after_publication = max(changed_after_publication, ?) WHERE id = ?",
+            (*fields.values(), version_id, version, 1 if prev_version_id is not None else 0, report_id),
+        )
+        conn.execute(
+            "UPDATE documents SET parse_status = ?, reason = NULL WHERE sha256 = ?", (status, sha256)
+        )
+        if changed:
+            logger.info("report %s: version %d differs in %d cells", key, version, changed)
+        return SaveResult(out_status or change, report_id, version, sha256, change=change)
+
+    def _insert_wide(
+        self,
+        conn: sqlite3.Connection,
+        version_id: int,
+        common: tuple[Any, ...],
+        formats: dict[str, Any],
+        wide: dict[str, dict[str, list[Any]]],
+    ) -> None:
+        """Rows of t3 / t4 / t2 (one per printed row, values in columns) from ``{table: {row: [values]}}``."""
+        if self._row_keys is None:
+            self._row_keys = {r for (r,) in conn.execute("SELECT row_key FROM row_labels")}
+        for tbl, rows in wide.items():
+            if not rows:
+                continue
+            for r in rows.keys() - self._row_keys:  # a row the archive has no label for yet
+                conn.execute("INSERT OR IGNORE INTO row_labels VALUES (?, ?, ?, ?)", (r, tbl, r, r))
+                self._row_keys.add(r)
+            order = _WIDE_ORDER[tbl]
+            head = common if tbl == "t4" else (*common, formats.get(tbl))
+            conn.executemany(
+                _WIDE_SQL[tbl],
+                [
+                    (version_id, order.get(r, 100 + i), *head, r, *vals)
+                    for i, (r, vals) in enumerate(rows.items())
+                ],
+            )
+
+    def _record_changes(self, conn: sqlite3.Connection, report_id: int, old_id: int, new_id: int) -> int:
+        rows = conn.execute(
+            """
+            SELECT k.key, o.value, n.value, coalesce(o.raw, CAST(o.value AS TEXT)), coalesce(n.raw, CAST(n.value AS TEXT))
+            FROM keys k
+            LEFT JOIN cells o ON o.key_id = k.id AND o.version_id = ?
+            LEFT JOIN cells n ON n.key_id = k.id AND n.version_id = ?
+            WHERE (o.key_id IS NOT NULL OR n.key_id IS NOT NULL)
+              AND (o.key_id IS NULL OR n.key_id IS NULL OR o.value IS NOT n.value
+                   OR coalesce(o.raw, CAST(o.value AS TEXT)) IS NOT coalesce(n.raw, CAST(n.value AS TEXT)))
+            """,
+            (old_id, new_id),
+        ).fetchall()
+        conn.executemany(
+            "INSERT INTO changes(report_id, from_version_id, to_version_id, key, old_value, new_value, old_raw, new_raw)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            [(report_id, old_id, new_id, *r) for r in rows],
+        )
+        return len(rows)
+
+    # --- runs --------------------------------------------------------------------------------------
+    def start_run(
+        self, *, kind: str = "crawl", trigger: str = "manual", sources: list[str] | None = None
+    ) -> int:
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs(kind, trigger, sources, status, started_at) VALUES (?,?,?,?,?)",
+                (kind, trigger, _json(sources), "running", now_iso()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def record_source_result(
+        self,
+        run_id: int,
+        source: str,
+        *,
+        pages: int = 0,
+        reports_found: int = 0,
+        new_reports: int = 0,
+        new_versions: int = 0,
+        failures: int = 0,
+        status: str = "ok",
+        detail: str = "",
+    ) -> None:
+        self._require_run(run_id)
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO run_sources(run_id, source, pages, reports_found, new_reports, new_versions,"
+                " failures, status, detail, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    run_id,
+                    source,
+                    pages,
+                    reports_found,
+                    new_reports,
+                    new_versions,
+                    failures,
+                    status,
+                    detail,
+                    now_iso(),
+                ),
+            )
+
+    def record_failure(
+        self, run_id: int | None, url: str, reason: str, *, detail: str = "", source: str | None = None
+    ) -> None:
+        if run_id is not None:
+            self._require_run(run_id)
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT INTO failures(run_id, url, source, reason, detail, at) VALUES (?,?,?,?,?,?)",
+                (run_id, url, source, reason, detail, now_iso()),
+            )
+
+    def finish_run(
+        self, run_id: int, *, status: str, counts: dict[str, Any] | None = None, detail: str = ""
+    ) -> None:
+        if status not in RUN_STATUSES:
+            raise ArchiveError(f"unknown run status {status!r} (one of {', '.join(RUN_STATUSES)})")
+        self._require_run(run_id)
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, counts = ?, detail = ? WHERE id = ?",
+                (status, now_iso(), _json(counts), detail, run_id),
+            )
+
+    def _require_run(self, run_id: int) -> None:
+        if self.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
+            raise ArchiveError(f"no run {run_id}")
+
+    def _run_dict(self, row: sqlite3.Row | tuple[Any, ...], cols: list[str]) -> dict[str, Any]:
+        d = dict(zip(cols, row, strict=True))
+        for k in ("sources", "counts"):
+            if d.get(k):
+                d[k] = json.loads(d[k])
+        return d
+
+    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        cur = self.conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
+        cols = [c[0] for c in cur.description]
+        return [self._run_dict(r, cols) for r in cur.fetchall()]
+
+    def source_history(self, source: str, limit: int = 10) -> list[dict[str, Any]]:
+        cur = self.conn.execute(
+            "SELECT rs.*, r.kind, r.trigger, r.started_at, r.finished_at, r.status AS run_status"
+            " FROM run_sources rs JOIN runs r ON r.id = rs.run_id WHERE rs.source = ? ORDER BY rs.run_id DESC LIMIT ?",
+            (source, limit),
+        )
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    # --- queries (see archive.queries for more) ----------------------------------------------------
+    def report(self, report_id: int) -> dict[str, Any] | None:
+        cur = self.conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,))
+        row = cur.fetchone()
+        return None if row is None else dict(zip([c[0] for c in cur.description], row, strict=True))
+
+    def counts(self) -> dict[str, int]:
+        out = {}
+        for table in (
+            "documents",
+            "fetches",
+            "reports",
+            "versions",
+            "cells",
+            "checks",
+            "sections",
+            "changes",
+        ):
+            out[table] = int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return out
+
+
+def open_archive(path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> Archive:
+    """Open (creating or migrating) the archive at ``path``; its blob store is ``<path>.blobs/``."""
+    return Archive(path, busy_timeout=busy_timeout)
