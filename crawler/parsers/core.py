@@ -123,7 +123,6 @@ PRE2019_ANCHORS = (
 POST2019_ANCHORS = ("本列数据的勾稽关系", "申请人情况", "未经复议直接起诉")
 T4_HEADER_RE = re.compile(r"行政复议|行政诉讼|未经复议|复议后起诉|结果维持|尚未审结")
 FOOTER_RE = re.compile(r"^\s*(?:[-—–―]+\s*\d{1,3}\s*[-—–―]+|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
-TRAILING_RUN_RE = re.compile(r"^(?P<label>.*?[^\d\s.,+\-—/])\s*(?P<run>[\d][\d\s.,]*)$")
 
 # Stream splitting: where a new table row starts in text that lost its line breaks (`…秘密00000002.其他法律…`).
 _LEAF_STARTS = (

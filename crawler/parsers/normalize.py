@@ -29,11 +29,6 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def collapse_space(text: str) -> str:
-    """Collapse whitespace runs (NBSP, ideographic space, line breaks) to one space; the text is otherwise verbatim."""
-    return _WS_RE.sub(" ", text).strip()
-
-
 def clean_space(text: str) -> str:
     """NFKC and collapse whitespace runs (NBSP, ideographic space) to one ASCII space."""
     return _WS_RE.sub(" ", nfkc(text)).strip()
