@@ -9,6 +9,9 @@ Settings are read once in ``from_crawler``.
   ``*.fixture.test`` through that loopback server as an HTTP proxy, so URLs keep their real shape.
 * ``RetryAfterMiddleware``: Scrapy's RetryMiddleware, plus a wait: ``Retry-After`` when the server sends it
   (up to ``OGI_RETRY_AFTER_MAX``), else ``OGI_RETRY_BACKOFF * 2**n``.
+* ``RobotsMiddleware``: Scrapy's RobotsTxtMiddleware, except that a robots.txt answered with 401/403 refuses
+  the whole host (Scrapy would read the error page as "allow all"): every request there fails with
+  ``robots/403``. A URL disallowed by the rules fails with ``robots``.
 * ``ConditionalRequestMiddleware``: ``If-None-Match``/``If-Modified-Since`` from the archive's last fetch of
   the URL, only when that copy was fully processed (so an interrupted crawl re-parses what it had not).
 """
@@ -23,8 +26,10 @@ from urllib.parse import urlsplit
 
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.safety import UnsafeURL, check_address, check_url, same_site
 
@@ -138,6 +143,34 @@ class RetryAfterMiddleware(RetryMiddleware):
             await asyncio.sleep(wait)
         reason = f"{response.status}"
         return self._retry(request, reason) or response
+
+
+class RobotsMiddleware(RobotsTxtMiddleware):
+    REFUSING_STATUSES = (401, 403)
+    DENY_ALL = b"User-agent: *\nDisallow: /\n"
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.refused: dict[str, int] = {}  # netloc -> status of its robots.txt
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:  # type: ignore[override]
+        if response.status in self.REFUSING_STATUSES:
+            self.refused[netloc] = response.status
+            logger.info("robots.txt of %s answered %d: fetching nothing there", netloc, response.status)
+            response = response.replace(body=self.DENY_ALL)
+        await super()._parse_robots(response, netloc, request)
+
+    def process_request_2(self, rp: Any, request: Request) -> None:
+        status = self.refused.get(urlparse_cached(request).netloc)
+        if status is not None:
+            self._stats.inc_value(f"ogi/refused/robots/{status}")
+            raise RefusedRequest(f"robots/{status}", f"robots.txt answered {status}: the host refuses crawlers")
+        try:
+            super().process_request_2(rp, request)
+        except RefusedRequest:
+            raise
+        except IgnoreRequest as exc:
+            raise RefusedRequest("robots", str(exc)) from None
 
 
 class ConditionalRequestMiddleware:

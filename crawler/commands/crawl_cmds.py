@@ -82,8 +82,14 @@ def run_crawl(sources: list[dict[str, Any]], settings: Any, *, progress: bool = 
     root = logging.getLogger()
     level = root.level
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    process = CrawlerProcess(settings)
+    quiet_below = level or logging.WARNING
+    logging.disable(quiet_below - 1)  # Scrapy's start-up chatter (versions, settings) below the CLI's level
+    try:
+        process = CrawlerProcess(settings)
+    finally:
+        logging.disable(logging.NOTSET)
     root.setLevel(level or logging.WARNING)  # Scrapy resets the root level; keep the CLI's -v choice
+    logging.getLogger("scrapy").setLevel(level or logging.WARNING)  # Scrapy's dictConfig sets it to DEBUG
     crawler = process.create_crawler(AutoSpider)
     loop: dict[str, Any] = {}
     started = time.monotonic()
@@ -128,6 +134,19 @@ def print_summary(stats: dict[str, Any], sources: list[dict[str, Any]]) -> None:
         click.echo("  failure reasons: " + ", ".join(f"{r} {n}" for r, n in reasons))
 
 
+def print_timings(stats: dict[str, Any]) -> None:
+    """``timings: {...}`` on stderr: seconds per pipeline stage and the CPU time of this process and its
+    parse workers (read by bench/crawl.py)."""
+    import resource
+
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = {k.split("/", 2)[2]: round(float(v), 3) for k, v in stats.items() if k.startswith("ogi/time/")}
+    out.update(elapsed=round(float(stats.get("ogi/elapsed", 0)), 3), cpu_crawl=round(me.ru_utime + me.ru_stime, 3),
+               rss_crawl_mib=round(me.ru_maxrss / 1024, 1), rss_worker_mib=round(kids.ru_maxrss / 1024, 1),
+               cpu_workers=round(kids.ru_utime + kids.ru_stime, 3))
+    click.echo("timings: " + json.dumps(out, sort_keys=True), err=True)
+
+
 def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for value in values:
@@ -151,9 +170,10 @@ def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--download-timeout", type=float, default=None, help="Seconds per response (default 60).")
 @click.option("-s", "--set", "overrides", multiple=True, help="A Scrapy/OGI setting NAME=VALUE (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--timings", is_flag=True, hidden=True, help="Print a JSON line of time spent per stage (benchmark).")
 def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, allow_private: bool,
               run_id: int | None, trigger: str, sources_file: str | None, host_map: tuple[str, ...], fast: bool,
-              download_timeout: float | None, overrides: tuple[str, ...], quiet: bool) -> None:
+              download_timeout: float | None, overrides: tuple[str, ...], quiet: bool, timings: bool) -> None:
     """Crawl annual-report columns into the archive.
 
     With no --source and no --url every source of the sources file is crawled. Exit status 0 when the run
@@ -186,8 +206,20 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, all
     click.echo(f"crawling {len(chosen)} source(s) into {db}", err=True)
     stats = run_crawl(chosen, settings, progress=not quiet)
     print_summary(stats, chosen)
+    if timings:
+        print_timings(stats)
     if stats.get("ogi/run_id") is None:
         raise click.ClickException("the crawl did not start (see the log above)")
+    check_completed(stats)
+
+
+def check_completed(stats: dict[str, Any]) -> None:
+    """A clear error (exit status 1) when the crawl was stopped before it finished (SIGTERM, Ctrl-C)."""
+    if stats.get("ogi/run_status") == "interrupted":
+        raise click.ClickException(
+            f"the crawl was interrupted ({stats.get('ogi/finish_reason') or stats.get('finish_reason')}): run "
+            f"{stats.get('ogi/run_id')} is recorded as interrupted; start the crawl again to finish the work "
+            "(what was archived is kept and not fetched twice)")
 
 
 @click.command("demo")
@@ -213,6 +245,7 @@ def demo_cmd(db: str, no_serve: bool, port: int) -> None:
     finally:
         server.stop()
     print_summary(stats, sources)
+    check_completed(stats)
     if no_serve:
         return
     click.echo(f"serving {db} on http://127.0.0.1:{port}/ (Ctrl-C to stop)", err=True)

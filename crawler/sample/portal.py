@@ -15,6 +15,7 @@ absolute URLs), so URLs keep their real shapes. Families and faults follow ``sha
 * ``city.fixture.test``: gkmlpt JSON (BOM, 503 with Retry-After then OK, a 政府工作报告 category);
 * ``county.fixture.test``: plain list with 下一页, a 412 challenge wall, a 521 cookie wall, a slow page,
   ``robots.txt`` disallowing ``/search/``;
+* ``closed.fixture.test``: answers 403 on ``robots.txt``; its report column must never be fetched;
 * ``bench.fixture.test`` (when ``bench_reports`` > 0): a TRS column with that many generated reports.
 
 Reports are generated from the bundled real fixtures (``crawler/sample/reports/*.json``) with
@@ -108,6 +109,7 @@ class Portal:
         self._build_hanweb()
         self._build_gkmlpt()
         self._build_county()
+        self._build_closed()
         if bench_reports:
             self._build_bench(bench_reports)
 
@@ -156,6 +158,7 @@ class Portal:
             ),
             ("http://county.fixture.test/rs/zfxxgknb/", "某某县人社局政府信息公开年报"),
             ("http://county.fixture.test/jsl/zfxxgknb/", "某某县公安局政府信息公开年报"),
+            ("http://closed.fixture.test/zfxxgknb/", "某某县教育局政府信息公开年报"),
             ("http://hub.fixture.test/dead/zfxxgknb/", "某某区政府信息公开年报"),
             ("http://www.some-univ.edu.cn/xxgkndbg.htm", "某某大学2023年信息公开年度报告"),
             ("http://hub.fixture.test/zfwzgzndbb/", "某某市政府网站工作年度报表"),
@@ -517,6 +520,19 @@ class Portal:
             ),
         )
 
+    def _build_closed(self) -> None:
+        """A host whose robots.txt answers 403: a polite crawler fetches nothing else there."""
+        host = "http://closed.fixture.test"
+        self.add(f"{host}/robots.txt", Answer(403, page("403", "<h1>403 Forbidden</h1>"), cache=False))
+        column = f"{host}/zfxxgknb/"
+        rows = "".join(
+            f'<li><a href="{host}/zfxxgknb/t2024012{i}_9000{i}.html">某某县教育局{2021 + i}年政府信息公开工作年度报告</a>'
+            f"<span>2024-01-2{i}</span></li>"
+            for i in range(3)
+        )
+        self.add(column, Answer(body=page("政府信息公开年报", f"<ul>{rows}</ul>")))
+        self.expected_failures[column] = "robots/403"
+
     # ---- benchmark ---------------------------------------------------------------------------------------
     def _build_bench(self, n: int) -> None:
         base = "http://bench.fixture.test/zfxxgknb/"
@@ -563,6 +579,9 @@ class Portal:
 class _RequestHandler(BaseHTTPRequestHandler):
     portal: Portal
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes: without TCP_NODELAY, Nagle + delayed ACK add ~40 ms to every
+    # keep-alive answer, and a crawl of the loopback portal measures that instead of the crawler
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         logger.debug("portal: " + format, *args)

@@ -21,6 +21,24 @@ WAF_PAGE = re.compile(
     "|Access Denied|Request Rejected)".encode(),
     re.I,
 )
+# cheap prefilters (a substring test is ~50x faster than the case-insensitive alternations on a 16 kB head):
+# a regex can only match when one of these occurs in the lower-cased head
+_WAF_NEEDLES = tuple(
+    n.lower().encode()
+    for n in ("访问被拦截", "访问被拒绝", "安全防护", "Web应用防火墙", "WAF", "请求已被拦截", "您的访问疑似攻击", "安全狗",
+              "云锁", "创宇盾", "wzwschallenge", "Access Denied", "Request Rejected")
+)
+_JSL_NEEDLES = (b"document.cookie", b"__jsl")
+
+
+def _waf(head: bytes) -> bool:
+    low = head.lower()
+    return any(n in low for n in _WAF_NEEDLES) and WAF_PAGE.search(head) is not None
+
+
+def _jsl(head: bytes) -> bool:
+    low = head.lower()
+    return any(n in low for n in _JSL_NEEDLES) and JSL_521.search(head) is not None
 
 
 def _header(headers: Mapping[str, object] | None, name: str) -> str:
@@ -46,8 +64,8 @@ def classify(status: int, headers: Mapping[str, object] | None, body: bytes) -> 
     if status == 412:
         return "blocked/412-challenge" if RIVERS_412.search(head) or len(body.strip()) < 2048 else "http/412"
     if status == 521:
-        return "blocked/521-jsl" if JSL_521.search(head) or "__jsluid" in _header(headers, "set-cookie") else "http/521"
-    if status in (403, 405, 418, 429, 493) and WAF_PAGE.search(head):
+        return "blocked/521-jsl" if _jsl(head) or "__jsluid" in _header(headers, "set-cookie") else "http/521"
+    if status in (403, 405, 418, 429, 493) and _waf(head):
         return f"blocked/waf-{status}"
     if status >= 400:
         return http_reason(status)
@@ -55,9 +73,9 @@ def classify(status: int, headers: Mapping[str, object] | None, body: bytes) -> 
         return None
     ctype = _header(headers, "content-type").lower()
     if "html" in ctype or not ctype or head.lstrip()[:1] == b"<":
-        if JSL_521.search(head) and len(body) < SOFT_404_BYTES:
+        if len(body) < SOFT_404_BYTES and _jsl(head):
             return "blocked/js-cookie-200"
-        if WAF_PAGE.search(head) and len(body) < SOFT_404_BYTES * 4:
+        if len(body) < SOFT_404_BYTES * 4 and _waf(head):
             return "blocked/waf-200"
         if len(body) < SOFT_404_BYTES and SOFT_404.search(head):
             return "soft-404"

@@ -92,6 +92,7 @@ def test_politeness_and_safety_on_the_wire(hub_crawl):
     assert hits["http://ministry.fixture.test/zfxxgk/zfxxgknb/202402/t20240202_100201.html"] == 2  # 503, then OK
     assert hits.get("http://ministry.fixture.test/zfxxgk/zfxxgknb/index_4.html", 0) == 0  # beyond the declared pages
     assert "http://ministry.fixture.test/robots.txt" in hits
+    assert [u for u in hits if "closed.fixture.test" in u] == ["http://closed.fixture.test/robots.txt"]  # 403
 
 
 def test_run_rows(hub_crawl):
@@ -181,7 +182,8 @@ def test_resume_after_kill_9(tmp_path):
         db = tmp_path / "r.db"
         url = "http://bench.fixture.test/zfxxgknb/index.html"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        args = [sys.executable, "-m", "crawler.commands.crawl_cmds", *crawl_args(server, db, "--url", url)]
+        args = [sys.executable, "-m", "crawler.commands.crawl_cmds",
+                *crawl_args(server, db, "--url", url, "-s", "OGI_COMMIT_SECONDS=0.2")]
         proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         done = 0
@@ -202,7 +204,8 @@ def test_resume_after_kill_9(tmp_path):
         assert query(db, "SELECT count(*), count(DISTINCT url) FROM reports") == [(120, 120)]
         assert query(db, "SELECT count(*) FROM versions")[0][0] == 120  # no duplicate versions
         assert before <= 120
-        assert query(db, "SELECT status FROM runs ORDER BY id DESC LIMIT 1") == [("ok",)]
+        # the killed run is no longer 'running' forever: the next crawl saw its process gone
+        assert query(db, "SELECT id, status FROM runs ORDER BY id") == [(1, "interrupted"), (2, "ok")]
     finally:
         server.stop()
 

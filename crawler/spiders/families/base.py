@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
@@ -34,6 +34,9 @@ DOWNLOAD_SERVLET = re.compile(r"downfile|download|/attach/|getfile|fileDownload"
 JS_DOWNLOAD = re.compile(r"^javascript:\s*\w*download\w*\(\s*['\"]([^'\"]+)", re.I)
 REPORTISH = re.compile(r"年报|年度报告|年度报表|工作报告|报表")
 MAX_LIST_DEPTH = 2  # hub -> column -> (sub-column)
+REPORT_BODY = re.compile(r"总体情况|收到和处理政府信息公开申请")
+# a page without any of these bytes has no link that article_attachments could follow or record
+MAY_LINK_ATTACHMENT = re.compile(rb"\.(?:pdf|docx?|wps|xlsx?|et|rtf|ofd)|downfile|download|javascript:", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,16 +264,57 @@ class ReportSpider(scrapy.Spider):
         if failure is not None:
             yield failure
             return
-        if response.status == 304:
+        unchanged = response.status == 304
+        if unchanged:
+            # Unchanged, but its links must still be followed: a crawl interrupted after archiving this page
+            # may not have fetched its attachments. They come from the archived copy of the page.
+            archived = self.archived_response(response)
+            if archived is None:
+                self.crawler.stats.inc_value("ogi/refetch_304")
+                yield self.unconditional_request(response, ctx)
+                return
             yield self.document_item(response, ctx, kind="article")
-            return
+            response = archived
         if ctx.get("depth", 0) < MAX_LIST_DEPTH and self.looks_like_list(response):
             list_ctx = {**ctx, "depth": ctx.get("depth", 0) + 1, "family": None}
-            yield self.document_item(response, list_ctx, kind="list")
+            if not unchanged:
+                yield self.document_item(response, list_ctx, kind="list")
             yield from self.parse_list(response, list_ctx)
             return
-        yield self.document_item(response, ctx, kind="article")
+        if not unchanged:
+            yield self.document_item(response, ctx, kind="article")
         yield from self.article_attachments(response, ctx)
+
+    def archived_response(self, response: Response) -> Response | None:
+        """The archived copy of a page that answered 304 (the bytes of the fetch the request was conditional
+        on), as a response for the same URL; None when it cannot be read."""
+        request = response.request
+        prev = (request.meta.get("ogi_prev") or {}) if request is not None else {}
+        sha = prev.get("sha256")
+        if not sha:
+            return None
+        # the pipeline module is the crawler's only door to the archive
+        from crawler.pipelines import ArchiveGateway
+
+        body = ArchiveGateway.for_crawler(self.crawler).read_document(sha)
+        if body is None:
+            return None
+        headers = {k: v for k, v in response.headers.items() if k.lower() != b"content-length"}
+        if b"Content-Type" not in response.headers:
+            headers[b"Content-Type"] = b"text/html"
+        self.crawler.stats.inc_value("ogi/replayed_304")
+        return HtmlResponse(response.url, status=200, headers=headers, body=body, request=request)
+
+    def unconditional_request(self, response: Response, ctx: dict[str, Any]) -> Request:
+        """The same document request again, without If-None-Match/If-Modified-Since (its archived copy is
+        unreadable, so a 304 tells us nothing we can use)."""
+        assert response.request is not None
+        request = response.request
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() not in (b"if-none-match", b"if-modified-since")}
+        meta = {k: v for k, v in request.meta.items() if k.startswith("ogi_") or k == "handle_httpstatus_list"}
+        meta.update(ogi_conditional=False, ogi_prev=None)
+        return request.replace(headers=headers, meta=meta, dont_filter=True)
 
     def looks_like_list(self, response: Response) -> bool:
         """True for a page that lists several reports (a column or a hub), not one report."""
@@ -279,15 +323,20 @@ class ReportSpider(scrapy.Spider):
         text = response.text
         if "<datastore" in text or "window._CONFIG" in text or "createPageHTML" in text:
             return True
+        if REPORT_BODY.search(text):  # the body of a report (checked first: it spares building the tree)
+            return False
         count = 0
         for a in response.css("a[href]"):
             title = titles.full_title(a.css("::text").get(), a.attrib.get("title"))
             if titles.is_report_title(title):
                 count += 1
-        return count >= 3 and not re.search(r"总体情况|收到和处理政府信息公开申请", text)
+        return count >= 3
 
     def article_attachments(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Requests for the attachments linked from an article (and failures for links we cannot follow)."""
+        body = response.body
+        if not body.startswith((b"\xff\xfe", b"\xfe\xff")) and not MAY_LINK_ATTACHMENT.search(body):
+            return  # no link below could qualify: skip building the tree (most report pages)
         seen: set[str] = set()
         for a in response.css("a[href]"):
             href = (a.attrib.get("href") or "").strip()
