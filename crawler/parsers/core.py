@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,6 +33,8 @@ from crawler.parsers.normalize import (
 )
 
 logger = logging.getLogger(__name__)
+
+MAX_COMBINATIONS = 5000  # readings of ambiguous digit runs tried together against I1/I2
 
 # ---------------------------------------------------------------------------------------------------------------
 # Label tables (spec §8.2). Order matters: the first matching core wins.
@@ -721,7 +724,9 @@ def resolve_pending(cells: dict[str, CellValue], pending: dict[str, list[tuple[i
     if not pending or fmt not in K.T3_ROWS:
         return []
     rows = list(pending)
-    combos = list(itertools.islice(itertools.product(*(pending[r] for r in rows)), 5000))
+    if math.prod(len(pending[r]) for r in rows) > MAX_COMBINATIONS:
+        return []  # too many readings to check them all: unknown rather than a partial search
+    combos = itertools.product(*(pending[r] for r in rows))
     leaves = K.T3_OUTCOME_LEAVES[fmt]
     good = []
     for combo in combos:
