@@ -45,6 +45,7 @@ from apscheduler.util import datetime_to_utc_timestamp, utc_timestamp_to_datetim
 
 from crawler import alerts as alert_rules
 from crawler.alerts import Alert, SourceResult
+from crawler.commands.crawl_cmds import MODES as CRAWL_MODES
 from crawler.schedule_config import JobConfig, ScheduleConfig, load_config
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ HEALTH_JOB_ID = "health-check"
 RESUME_PREFIX = "resume-"
 MAX_ATTEMPTS = 3
 POLL_SECONDS = 0.2
-CARRIED_COUNTS = ("pages", "new_reports", "new_versions", "failures")
+CARRIED_COUNTS = ("pages", "new_reports", "new_versions", "failures", "new_items")
+CRAWL_COUNTS = ("new_items", "known_items")  # what the crawl alone knows (light mode), copied into the run counts
 
 
 class SchedulerError(RuntimeError):
@@ -403,6 +405,17 @@ def _int(value: Any) -> int:
         return 0
 
 
+def _json_dict(value: Any) -> dict[str, Any]:
+    """A JSON object column (the run's counts) as a dict; {} for anything else."""
+    if isinstance(value, dict):
+        return value
+    try:
+        data = json.loads(value) if isinstance(value, str | bytes) else None
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def _source_result(row: dict[str, Any]) -> SourceResult:
     finished = None
     for key in ("finished_at", "finished", "ended_at", "recorded_at", "run_finished_at", "started_at", "started"):
@@ -564,7 +577,11 @@ class Runner:
         values = {"python": sys.executable, "db": self.db, "run_id": str(run_id), "trigger": request.trigger,
                   "mode": request.mode}
         argv = [part.format(**values) for part in template]
-        argv += list(self.config.modes.get(request.mode, ()))
+        extra = list(self.config.modes.get(request.mode, ()))
+        if (self.config.crawl_command is None and request.mode in CRAWL_MODES
+                and not any(a == "--mode" or a.startswith("--mode=") for a in extra)):
+            extra = ["--mode", request.mode, *extra]  # a config written before `ogi crawl --mode` existed
+        argv += extra
         for source in request.sources:
             argv += ["--source", source]
         return argv
@@ -726,10 +743,15 @@ class Runner:
             "job": request.job_id,
             "mode": request.mode,
         }
+        crawl_row = history.run(run_id) or {}
+        crawl_counts = _json_dict(crawl_row.get("counts"))
+        counts.update({k: _int(crawl_counts[k]) for k in CRAWL_COUNTS if k in crawl_counts})
+        if crawl_counts.get("mode"):
+            counts["crawl_mode"] = str(crawl_counts["mode"])  # the crawl's own --mode (the job's mode is "mode")
         carried = self.state.carried(run_id)
         for key in CARRIED_COUNTS:
-            counts[key] += _int(carried.get(key))
-        crawl_row = history.run(run_id) or {}
+            if key in counts or key in carried:
+                counts[key] = _int(counts.get(key)) + _int(carried.get(key))
         crawl_status, crawl_detail = str(crawl_row.get("status") or ""), str(crawl_row.get("detail") or "")
         finished_at = parse_time(crawl_row.get("finished_at"))
         if (interrupted and crawl_status in alert_rules.SEVERITY and finished_at is not None
@@ -740,7 +762,7 @@ class Runner:
         if interrupted:
             detail = "stopped by the service; resumes on the next start"
             history.finish_run(run_id, status="interrupted", counts=counts, detail=detail)
-            self.state.carry(run_id, {k: counts[k] for k in CARRIED_COUNTS})
+            self.state.carry(run_id, {k: counts[k] for k in CARRIED_COUNTS if k in counts})
             self.state.run_finished(run_id, state="interrupted", status="interrupted", exit_code=exit_code,
                                     detail=detail)
             return RunOutcome(run_id, "interrupted", detail, exit_code, interrupted=True, counts=counts)

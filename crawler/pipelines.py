@@ -7,7 +7,16 @@ Failures are data: every FailureItem becomes a ``failures`` row. When the spider
 ``run_sources`` row; a source that found nothing where it found reports before is ``suspect``.
 
 A small state file beside the database (``<db>.crawl-state.db``) remembers which documents were fully
-processed, so a crawl killed between storing and parsing a document parses it again on the next run.
+processed, so a crawl killed between storing and parsing a document parses it again on the next run, and which
+URL of which source gave which processed document (``urls``), for the ``revisions`` mode.
+
+Crawl modes (``OGI_MODE``, ``ogi crawl --mode``), see :data:`CRAWL_MODES`:
+
+* ``full``: walk the list pages; fetch new links; re-check every listed article and attachment conditionally.
+* ``light``: walk the list pages; fetch only article/attachment URLs the archive never fetched (known ones
+  are not requested at all); count the ``new_items``.
+* ``revisions``: walk no list page; re-check the source's known report URLs conditionally (a changed report
+  becomes a new version). A source with no known report is walked as in ``full``.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib
+import json
 import logging
 import os
 import re
@@ -41,8 +51,20 @@ from crawler.parsepool import parse_to_json
 logger = logging.getLogger(__name__)
 
 FOUND = ("new", "unchanged", "new_version", "pre2019", "image_only")
+CRAWL_MODES = ("full", "light", "revisions")
+# what the ``urls`` state table keeps of a document's request context (the hints a re-check needs)
+URL_HINTS = {"title": "title", "year_hint": "year", "year_source": "year_source", "agency": "agency",
+             "region": "region", "level": "level", "list_url": "list_url", "referer": "referer", "family": "family"}
 STATE_SUFFIX = ".crawl-state.db"
 URI_SAFE = "%/:=&?~#+!$,;'@()*[]"  # kept as is in WARC-Target-URI; other non-ASCII bytes are percent-encoded
+
+
+def crawl_mode(settings: Any) -> str:
+    """The crawl mode from the ``OGI_MODE`` setting; ValueError naming the choices when it is not one."""
+    mode = str(settings.get("OGI_MODE") or "full").strip().lower()
+    if mode not in CRAWL_MODES:
+        raise ValueError(f"OGI_MODE must be one of {', '.join(CRAWL_MODES)}, got {mode!r}")
+    return mode
 
 
 def load_factory(dotted: str) -> Any:
@@ -68,12 +90,15 @@ class ArchiveGateway:
         self.state.execute("PRAGMA journal_mode=WAL")
         self.state.execute("PRAGMA synchronous=NORMAL")
         self.state.execute("CREATE TABLE IF NOT EXISTS processed (sha256 TEXT PRIMARY KEY, status TEXT, at TEXT)")
+        self.state.execute("CREATE TABLE IF NOT EXISTS urls (source TEXT NOT NULL, url TEXT NOT NULL, kind TEXT,"
+                           " sha256 TEXT, status TEXT, hints TEXT, at TEXT, PRIMARY KEY (source, url))")
         self.commit_items = max(1, commit_items)
         self.commit_seconds = commit_seconds
         self._batch: Any = None  # the open ``arc.batch()`` context, when the archive has one
         self._writes = 0  # saves since the last commit
         self._last_commit = time.monotonic()
         self._pending: dict[str, str] = {}  # sha256 -> status, written to the state file after the next commit
+        self._pending_urls: dict[tuple[str, str], tuple[str, str, str, str]] = {}  # (source, url) -> row
         self.commit_time = 0.0  # seconds spent committing (benchmark figure)
         self.arc_batch_broken = False
 
@@ -136,17 +161,21 @@ class ArchiveGateway:
             self.commit()
 
     def _flush_state(self) -> None:
-        if not self._pending:
+        if not self._pending and not self._pending_urls:
             return
         at = datetime.now(UTC).isoformat()
         rows = [(sha, status, at) for sha, status in self._pending.items()]
+        urls = [(source, url, *row, at) for (source, url), row in self._pending_urls.items()]
         try:
             with self.state:
                 self.state.execute("BEGIN")
                 self.state.executemany("INSERT OR REPLACE INTO processed(sha256, status, at) VALUES (?,?,?)", rows)
+                self.state.executemany("INSERT OR REPLACE INTO urls(source, url, kind, sha256, status, hints, at)"
+                                       " VALUES (?,?,?,?,?,?,?)", urls)
         except sqlite3.Error:
             logger.exception("could not write the crawl state (%d documents)", len(rows))
         self._pending.clear()
+        self._pending_urls.clear()
 
     # ---- reads -------------------------------------------------------------------------------------------
     def last_fetch(self, url: str) -> dict[str, Any] | None:
@@ -175,6 +204,40 @@ class ArchiveGateway:
 
     def mark_processed(self, sha256: str, status: str) -> None:
         self._pending[sha256] = status
+
+    def mark_url(self, item: DocumentItem, sha256: str, status: str) -> None:
+        """Remember which processed document ``item``'s URL gave, with its hints (written after the next commit)."""
+        hints = {key: item.get(field) for field, key in URL_HINTS.items() if item.get(field) is not None}
+        row = (str(item.get("kind") or "article"), sha256, status, json.dumps(hints, ensure_ascii=False))
+        self._pending_urls[(str(item.get("source") or "?"), str(item["url"]))] = row
+
+    def known_status(self, url: str) -> tuple[bool, str | None]:
+        """(fetched before, processed status) of a URL: ``(False, None)`` when the archive never fetched it,
+        ``(True, None)`` when it was fetched but not fully processed (a list page, an interrupted crawl)."""
+        prev = self.last_fetch(url)
+        if not prev or not prev.get("sha256"):
+            return False, None
+        return True, self.processed(prev["sha256"])
+
+    def known_documents(self, source: str, statuses: Iterable[str] = FOUND) -> list[tuple[str, str, dict[str, Any]]]:
+        """(url, kind, hints) of the documents of ``source`` whose processing ended in one of ``statuses``
+        (default: the reports), oldest first."""
+        wanted = tuple(statuses)
+        try:
+            rows = self.state.execute(
+                f"SELECT url, kind, hints FROM urls WHERE source = ? AND status IN ({','.join('?' * len(wanted))})"
+                " ORDER BY at, url", (source, *wanted)).fetchall()
+        except sqlite3.Error:
+            logger.exception("could not read the known documents of %s", source)
+            return []
+        out = []
+        for url, kind, hints in rows:
+            try:
+                data = json.loads(hints or "{}")
+            except ValueError:
+                data = {}
+            out.append((url, kind or "article", data if isinstance(data, dict) else {}))
+        return out
 
     # ---- runs --------------------------------------------------------------------------------------------
     def claim_run(self, run_id: int) -> None:
@@ -343,6 +406,10 @@ class ArchivePipeline:
         self.run_id: int | None = settings.getint("OGI_RUN_ID") or None
         self.trigger = settings.get("OGI_TRIGGER", "manual")
         self.warc_enabled = settings.getbool("OGI_WARC", True)
+        try:
+            self.mode = crawl_mode(settings)
+        except ValueError as exc:
+            raise ValueError(f"cannot start the crawl: {exc}") from None
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.reasons: dict[str, Counter[str]] = defaultdict(Counter)
         self.gateway: ArchiveGateway | None = None
@@ -444,10 +511,15 @@ class ArchivePipeline:
             prev = item.get("prev_sha256")
             status = self.gateway.processed(prev) if prev else None
             stats.inc_value("ogi/not_modified")
+            if prev and status and kind != "list":
+                self.gateway.mark_url(item, prev, status)
             if status in FOUND:
                 self.counts[source]["reports_found"] += 1
                 stats.inc_value("ogi/reports_found")
             return None
+        if self.mode == "light" and kind != "list" and self.gateway.last_fetch(item["url"]) is None:
+            self.counts[source]["new_items"] += 1  # an article or attachment the archive never fetched
+            stats.inc_value("ogi/new_items")
         t0 = time.perf_counter()
         if self.warc is not None:
             try:
@@ -473,6 +545,7 @@ class ArchivePipeline:
             return None
         if item.get("prev_sha256") == sha and (status := self.gateway.processed(sha)):
             stats.inc_value("ogi/unchanged_bytes")
+            self.gateway.mark_url(item, sha, status)
             if status in FOUND:
                 self.counts[source]["reports_found"] += 1
                 stats.inc_value("ogi/reports_found")
@@ -514,6 +587,7 @@ class ArchivePipeline:
             self.crawler.stats.inc_value("ogi/time/save_report", time.perf_counter() - t0)
         status = res.status
         self.gateway.mark_processed(sha, status)
+        self.gateway.mark_url(item, sha, status)
         self.crawler.stats.inc_value(f"ogi/save/{status}")
         if status in FOUND:
             self.counts[source]["reports_found"] += 1
@@ -566,15 +640,20 @@ class ArchivePipeline:
         interrupted = reason != "finished"
         totals: Counter[str] = Counter()
         statuses = []
+        stats = self.crawler.stats
         for source in list(self.counts):
             c = self.counts[source]
+            if self.mode == "light":  # listed links the light pass did not request: known, still listed
+                c["known_items"] = int(stats.get_value(f"ogi/known_items/{source}", 0))
+                c["reports_found"] += int(stats.get_value(f"ogi/known_reports/{source}", 0))
             status, detail = self.source_status(source)
             if interrupted:
                 status, detail = "interrupted", f"crawl stopped ({reason}); {detail}".strip("; ")
             statuses.append(status)
             totals.update(c)
             self.crawler.stats.set_value(f"ogi/source/{source}/status", status)
-            for key in ("pages", "reports_found", "new_reports", "new_versions", "failures"):
+            for key in ("pages", "reports_found", "new_reports", "new_versions", "failures", "new_items",
+                        "known_items"):
                 self.crawler.stats.set_value(f"ogi/source/{source}/{key}", c[key])
             try:
                 self.gateway.arc.record_source_result(
@@ -593,7 +672,12 @@ class ArchivePipeline:
             run_status = "empty"
         else:
             run_status = "ok"
-        counts = {k: totals[k] for k in ("pages", "reports_found", "new_reports", "new_versions", "failures")}
+        counts: dict[str, Any] = {k: totals[k] for k in ("pages", "reports_found", "new_reports", "new_versions",
+                                                         "failures")}
+        counts["mode"] = self.mode
+        if self.mode == "light":
+            counts.update(new_items=totals["new_items"], known_items=totals["known_items"])
+        self.crawler.stats.set_value("ogi/mode", self.mode)
         self.crawler.stats.set_value("ogi/run_status", run_status)
         self.crawler.stats.set_value("ogi/finish_reason", reason)
         self.crawler.stats.set_value("ogi/time/commit", round(self.gateway.commit_time, 3))

@@ -57,6 +57,7 @@ ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 OGI_DB = "ogi.db"
 OGI_RUN_ID = None  # an existing run row (the scheduler's); None: the pipeline starts its own run
 OGI_TRIGGER = "manual"
+OGI_MODE = "full"  # full | light (list pages, only never-fetched documents) | revisions (known reports re-checked)
 OGI_ALLOW_PRIVATE = False
 OGI_HOST_MAP: dict[str, str] = {}  # {"fixture.test": "127.0.0.1:8765"}: loopback virtual hosts for tests/demo
 OGI_WARC = True

@@ -15,6 +15,10 @@ import click
 logger = logging.getLogger(__name__)
 
 SOURCES_FILE = Path(__file__).resolve().parent.parent / "sources.yaml"
+MODES = ("full", "light", "revisions")  # crawler.pipelines.CRAWL_MODES (not imported: it loads Scrapy)
+MODE_HELP = ("full: list pages, new links, known documents re-checked conditionally (default); "
+             "light: list pages, only documents the archive never fetched (known ones are not requested); "
+             "revisions: no list pages, the sources' known reports re-checked conditionally (new versions).")
 
 
 def load_sources(path: str | Path | None = None) -> list[dict[str, Any]]:
@@ -49,12 +53,13 @@ def load_sources(path: str | Path | None = None) -> list[dict[str, Any]]:
 
 def crawl_settings(db: str, *, allow_private: bool, run_id: int | None, trigger: str,
                    host_map: dict[str, str] | None = None, fast: bool = False,
-                   extra: dict[str, Any] | None = None) -> Any:
+                   extra: dict[str, Any] | None = None, mode: str = "full") -> Any:
     from scrapy.settings import Settings
 
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.set("OGI_DB", db, priority="cmdline")
+    settings.set("OGI_MODE", mode, priority="cmdline")
     settings.set("OGI_ALLOW_PRIVATE", allow_private, priority="cmdline")
     settings.set("OGI_RUN_ID", run_id, priority="cmdline")
     settings.set("OGI_TRIGGER", trigger, priority="cmdline")
@@ -122,13 +127,21 @@ def run_crawl(sources: list[dict[str, Any]], settings: Any, *, progress: bool = 
 
 
 def print_summary(stats: dict[str, Any], sources: list[dict[str, Any]]) -> None:
-    click.echo(f"run {stats.get('ogi/run_id')}: {stats.get('ogi/run_status', '?')} "
-               f"({stats.get('finish_reason', '?')}, {stats.get('ogi/elapsed', 0):.1f}s)")
+    mode = stats.get("ogi/mode") or "full"
+    line = (f"run {stats.get('ogi/run_id')}: {stats.get('ogi/run_status', '?')} "
+            f"({stats.get('finish_reason', '?')}, {stats.get('ogi/elapsed', 0):.1f}s)")
+    if mode == "light":
+        line += (f", mode light: new items {stats.get('ogi/new_items', 0)}"
+                 f", known items not requested {stats.get('ogi/known_items', 0)}")
+    elif mode == "revisions":
+        line += f", mode revisions: re-checked {stats.get('ogi/not_modified', 0)} unchanged (304)"
+    click.echo(line)
     for src in sources:
         name = src["name"]
         g = lambda k, n=name: stats.get(f"ogi/source/{n}/{k}", 0)  # noqa: E731
+        extra = f"  new items {g('new_items')} (known {g('known_items')})" if mode == "light" else ""
         click.echo(f"  {name}: {g('status') or '?'}  pages {g('pages')}  reports {g('reports_found')}"
-                   f" (new {g('new_reports')}, new versions {g('new_versions')})  failures {g('failures')}")
+                   f" (new {g('new_reports')}, new versions {g('new_versions')}){extra}  failures {g('failures')}")
     reasons = sorted((k.split("/", 2)[2], v) for k, v in stats.items() if k.startswith("ogi/failure/"))
     if reasons:
         click.echo("  failure reasons: " + ", ".join(f"{r} {n}" for r, n in reasons))
@@ -164,6 +177,7 @@ def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--allow-private", is_flag=True, help="Allow loopback/private addresses (tests, local portals).")
 @click.option("--run-id", type=int, default=None, help="Use this existing run row (created by the scheduler).")
 @click.option("--trigger", default="manual", show_default=True, help="What started the run.")
+@click.option("--mode", type=click.Choice(MODES), default="full", show_default=True, help=MODE_HELP)
 @click.option("--sources-file", default=None, help="YAML or CSV sources file (default: the bundled one).")
 @click.option("--host-map", multiple=True, hidden=True, help="NAME=127.0.0.1:PORT: serve *.NAME from loopback.")
 @click.option("--fast", is_flag=True, hidden=True, help="Throttling off (loopback benchmark only).")
@@ -172,16 +186,20 @@ def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--timings", is_flag=True, hidden=True, help="Print a JSON line of time spent per stage (benchmark).")
 def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, allow_private: bool,
-              run_id: int | None, trigger: str, sources_file: str | None, host_map: tuple[str, ...], fast: bool,
-              download_timeout: float | None, overrides: tuple[str, ...], quiet: bool, timings: bool) -> None:
+              run_id: int | None, trigger: str, mode: str, sources_file: str | None, host_map: tuple[str, ...],
+              fast: bool, download_timeout: float | None, overrides: tuple[str, ...], quiet: bool,
+              timings: bool) -> None:
     """Crawl annual-report columns into the archive.
 
     With no --source and no --url every source of the sources file is crawled. Exit status 0 when the run
-    completed, even with recorded failures.
+    completed, even with recorded failures. --mode light only looks at list pages for new items (the
+    scheduler's weekly pass); --mode revisions re-checks the known reports for new versions (monthly).
 
     Example:
 
         ogi crawl --url http://www.example.gov.cn/zfxxgk/zfxxgknb/ --db ogi.db
+
+        ogi crawl --mode light --db ogi.db
     """
     known = {s["name"]: s for s in load_sources(sources_file)}
     chosen: list[dict[str, Any]] = []
@@ -200,10 +218,13 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, all
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             raise click.BadParameter(f"expected NAME=VALUE, got {item!r}", param_hint="--set")
+        if name.strip() == "OGI_MODE" and value.strip().lower() not in MODES:
+            raise click.BadParameter(f"OGI_MODE must be one of {', '.join(MODES)}, got {value!r}",
+                                     param_hint="--set")
         extra[name.strip()] = value
     settings = crawl_settings(db, allow_private=allow_private, run_id=run_id, trigger=trigger,
-                              host_map=parse_host_map(host_map), fast=fast, extra=extra)
-    click.echo(f"crawling {len(chosen)} source(s) into {db}", err=True)
+                              host_map=parse_host_map(host_map), fast=fast, extra=extra, mode=mode)
+    click.echo(f"crawling {len(chosen)} source(s) into {db} (mode {settings.get('OGI_MODE')})", err=True)
     stats = run_crawl(chosen, settings, progress=not quiet)
     print_summary(stats, chosen)
     if timings:

@@ -97,7 +97,9 @@ def schedule(db: str, config_path: str | None, list_only: bool) -> None:
 @db_option
 @config_option
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="Only this source (repeatable).")
-@click.option("--mode", default="full", show_default=True, help="Crawl mode (a key of the config's modes).")
+@click.option("--mode", default="full", show_default=True,
+              help="full, light (list pages, new items only) or revisions (known reports re-checked); any key of "
+                   "the config's modes, whose `ogi crawl` arguments the run gets.")
 @click.option("--wait/--no-wait", default=False, help="Wait for a run in progress instead of refusing.")
 def run_now(db: str, config_path: str | None, sources: tuple[str, ...], mode: str, wait: bool) -> None:
     """Run one refresh now, through the same path as scheduled runs (subprocess, lock, history, alerts).
@@ -108,6 +110,8 @@ def run_now(db: str, config_path: str | None, sources: tuple[str, ...], mode: st
     Example:
 
         ogi run-now --db ogi.db --source beijing_gov
+
+        ogi run-now --db ogi.db --mode light
     """
     import scheduler
 
@@ -131,10 +135,11 @@ def run_now(db: str, config_path: str | None, sources: tuple[str, ...], mode: st
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     counts = outcome.counts
+    new_items = f", new items {counts['new_items']}" if "new_items" in counts else ""
     click.echo(f"run {outcome.run_id}: {outcome.status}"
                f" (pages {counts.get('pages', 0)}, reports {counts.get('reports_found', 0)},"
                f" new {counts.get('new_reports', 0)}, new versions {counts.get('new_versions', 0)},"
-               f" failures {counts.get('failures', 0)}) in {outcome.seconds:.1f}s"
+               f" failures {counts.get('failures', 0)}{new_items}) in {outcome.seconds:.1f}s, mode {mode}"
                + (f": {outcome.detail}" if outcome.detail else ""))
     click.echo(f"log: {scheduler.run_log_path(db, outcome.run_id)}")
     if outcome.status == "interrupted":
@@ -192,6 +197,8 @@ def build_status(db: str, config: ScheduleConfig, *, limit: int = 10) -> dict[st
                 "started": _pick(row, "started_at", "started"), "finished": _pick(row, "finished_at", "finished"),
                 "counts": {k: counts.get(k, 0) for k in ("pages", "reports_found", "new_reports", "new_versions",
                                                          "failures")},
+                "mode": counts.get("crawl_mode") or counts.get("mode"),
+                "new_items": counts.get("new_items"),
                 "detail": row.get("detail") or "",
             })
         status["counts"] = history.counts()
@@ -235,8 +242,10 @@ def format_status(status: dict[str, Any]) -> str:
     for run in status["runs"]:
         c = run["counts"]
         lines.append(f"  #{run['id']:<4} {run['status'] or '?':<11} {run['started'] or '-':<25} "
-                     f"{run['trigger'] or '-':<24} pages {c['pages']}, reports {c['reports_found']}, "
-                     f"new {c['new_reports']}, versions {c['new_versions']}, failures {c['failures']}"
+                     f"{run['trigger'] or '-':<24} {run.get('mode') or '-':<9} pages {c['pages']}, "
+                     f"reports {c['reports_found']}, new {c['new_reports']}, versions {c['new_versions']}, "
+                     + (f"new items {run['new_items']}, " if run.get("new_items") is not None else "")
+                     + f"failures {c['failures']}"
                      + (f"  — {run['detail']}" if run["detail"] else ""))
     lines.append(f"Next runs ({status['timezone']}):")
     for job in status["next_runs"]:

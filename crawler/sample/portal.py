@@ -21,6 +21,10 @@ absolute URLs), so URLs keep their real shapes. Families and faults follow ``sha
 Reports are generated from the bundled real fixtures (``crawler/sample/reports/*.json``) with
 ``crawler.sample.synth``. Every static page has an ETag and Last-Modified and answers conditional requests
 with 304. :attr:`Portal.manifest` says what a crawl must find and which URLs must fail with which reason.
+
+Between two crawls the portal can change like a real one (the scheduler's light and revisions passes are
+tested with these switches): :meth:`Portal.publish_report` lists a new report on the first page of the TRS
+column, :meth:`Portal.revise_report` changes the bytes of a published report (a new version).
 """
 
 from __future__ import annotations
@@ -104,6 +108,7 @@ class Portal:
         self.fixtures = _fixtures()
         self.rng = random.Random(seed)
         self._n = 0
+        self._published = 0  # reports added by publish_report
         self._build_hub()
         self._build_trs()
         self._build_hanweb()
@@ -285,10 +290,9 @@ class Portal:
         )
         self.expected_failures[soft] = "soft-404"
         pages[1].append(pages[0][0])  # listed twice
-        for n, rows in enumerate(pages):
-            name = "index.html" if n == 0 else f"index_{n}.html"
-            pager = f'createPageHTML(4, {n}, "index", "html");var countPage = 4;'
-            self.add(base + name, Answer(body=self._trs_list(rows, pager)))
+        self._trs_base, self._trs_pages = base, pages
+        for n in range(len(pages)):
+            self._render_trs_page(n)
         self.expected_failures[base + "index_3.html"] = "http/404"  # declared but missing
         self.add(base + "index_4.html", Answer(body=b"<html><body></body></html>"))  # stub never reached
         self.add(
@@ -312,6 +316,38 @@ class Portal:
             "http://ministry.fixture.test/robots.txt",
             Answer(body=b"User-agent: *\nDisallow: /search/\n", ctype="text/plain"),
         )
+
+    def _render_trs_page(self, n: int) -> None:
+        name = "index.html" if n == 0 else f"index_{n}.html"
+        pager = f'createPageHTML(4, {n}, "index", "html");var countPage = 4;'
+        self.add(self._trs_base + name, Answer(body=self._trs_list(self._trs_pages[n], pager)))
+
+    # ---- changes between crawls --------------------------------------------------------------------------
+    def publish_report(self, agency: str = "某某部新设局", *, fixture: int = 5) -> str:
+        """List a new report at the top of the TRS column's first page (as a portal does when a report is
+        published); return its URL. Each call publishes another one."""
+        with self.lock:
+            self._published += 1
+            n = self._published
+        url = f"{self._trs_base}202404/t202404{n:02d}_1009{n:02d}.html"
+        _, year = self.add_report(url, agency, fixture=fixture)
+        title = f"{agency}{year}年政府信息公开工作年度报告"
+        self._trs_pages[0].insert(0, (url.replace(self._trs_base, "./"), title, f"2024-04-{n:02d}"))
+        self._render_trs_page(0)
+        return url
+
+    def revise_report(self, url: str, note: str = "（2024年4月修订：更正第三部分数据）") -> None:
+        """Change a published report's bytes (a revision note before ``</body>``): its ETag changes, so a
+        conditional re-check fetches it again and the archive keeps it as a new version."""
+        parts = urlsplit(url)
+        key = f"{parts.hostname}{parts.path or '/'}" + (f"?{parts.query}" if parts.query else "")
+        route = self.routes.get(key)
+        if not isinstance(route, Answer):
+            raise KeyError(f"no static page at {url}")
+        marker = b"</body>" if b"</body>" in route.body else b""
+        revised = f"<p>{note}</p>".encode("gbk" if b"charset=gb2312" in route.body[:400] else "utf-8")
+        body = route.body.replace(marker, revised + marker) if marker else route.body + revised
+        self.routes[key] = Answer(route.status, body, route.ctype, dict(route.headers), route.cache)
 
     # ---- Hanweb ------------------------------------------------------------------------------------------
     @staticmethod

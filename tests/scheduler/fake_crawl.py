@@ -6,7 +6,7 @@ Behaviour comes from the JSON plan file in $FAKE_CRAWL_PLAN:
   {"sources": {"name": {"reports_found": 5, "pages": 2, "new_reports": 1, "status": "ok"}},
    "failures": [["url", "reason"]], "exit": 0, "sleep": 0,
    "items": 0, "item_sleep": 0.05, "state": "path/state.json", "log": "path/items.log",
-   "ignore_sigterm": false}
+   "ignore_sigterm": false, "run_counts": {"mode": "light", "new_items": 2}, "run_status": "ok"}
 With "items", the crawl works through that many items one at a time, appending each to "log" and
 keeping its progress in "state" (like Scrapy's JOBDIR); SIGTERM makes it finish the current item, save
 and exit 0, so a second invocation resumes where it stopped. Every invocation appends its argv to
@@ -70,6 +70,9 @@ def main() -> int:
             arc.record_source_result(args.run_id, name, **result)
         for url, reason in plan.get("failures", []):
             arc.record_failure(args.run_id, url, reason)
+        if plan.get("run_counts"):  # what `ogi crawl` writes into its run row when it finishes
+            arc.finish_run(args.run_id, status=plan.get("run_status", "ok"), counts=plan["run_counts"],
+                           detail="finish: finished")
     finally:
         arc.close()
     return int(plan.get("exit", 0))

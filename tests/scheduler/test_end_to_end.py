@@ -35,6 +35,16 @@ def query(db: str, sql: str, *params):
         con.close()
 
 
+def fetched(db: str) -> int:
+    """Fetches archived so far (0 while the archive is being created: no file, no table yet, or locked)."""
+    if not Path(db).exists():
+        return 0
+    try:
+        return query(db, "SELECT count(*) FROM fetches")[0][0]
+    except sqlite3.OperationalError:
+        return 0
+
+
 def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -53,7 +63,7 @@ def portal_config(tmp_path: Path, server: PortalServer) -> Path:
     data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     portal_args = ["--sources-file", str(sources), "--allow-private", "--host-map",
                    f"fixture.test=127.0.0.1:{server.port}", "--fast", "--download-timeout", "1.5", "--quiet"]
-    data["modes"] = {mode: portal_args for mode in data["modes"]}
+    data["modes"] = {mode: [*args, *portal_args] for mode, args in data["modes"].items()}  # keep --mode
     data["stop_grace_seconds"] = 30
     data["run_timeout_minutes"] = 5
     path = tmp_path / "schedule.yaml"
@@ -71,13 +81,31 @@ def test_run_now_through_the_subprocess_path(tmp_path):
         second = CliRunner().invoke(run_now, ["--db", db, "--config", str(config), "--source", "sample-hub"])
         assert second.exit_code == 0, second.output
         expected = {r["url"] for r in server.portal.manifest["reports"]}
+        # the weekly pass: `--mode light` through the same path finds the report published since, and
+        # requests no known article
+        new_url = server.portal.publish_report()
+        before = dict(server.portal.hits)
+        light = CliRunner().invoke(run_now, ["--db", db, "--config", str(config), "--source", "sample-hub",
+                                             "--mode", "light"])
+        assert light.exit_code == 0, light.output + scheduler.run_log_path(db, 3).read_text()[-3000:]
+        requested = {u for u, n in server.portal.hits.items() if n > before.get(u, 0)}
     arc = open_archive(db)
     try:
         runs = arc.runs()
     finally:
         arc.close()
-    assert [(r["id"], r["status"], r["trigger"]) for r in reversed(runs)] == [(1, "ok", "run-now"), (2, "ok", "run-now")]
-    first_counts, second_counts = runs[1]["counts"], runs[0]["counts"]
+    assert [(r["id"], r["status"], r["trigger"]) for r in reversed(runs)] == [
+        (1, "ok", "run-now"), (2, "ok", "run-now"), (3, "ok", "run-now")]
+    light_counts = runs[0]["counts"]
+    assert (light_counts["mode"], light_counts["crawl_mode"]) == ("light", "light")
+    assert light_counts["new_items"] == 1
+    assert light_counts["new_reports"] == 1
+    assert light_counts["known_items"] == 30
+    assert new_url in requested
+    assert not expected & requested
+    assert "--mode light" in scheduler.run_log_path(db, 3).read_text()
+    assert "new items 1" in light.output
+    first_counts, second_counts = runs[2]["counts"], runs[1]["counts"]
     assert first_counts["reports_found"] == 31
     assert first_counts["new_reports"] >= 30
     assert first_counts["failures"] > 10
@@ -85,9 +113,9 @@ def test_run_now_through_the_subprocess_path(tmp_path):
     assert first_counts["sources"] == {"sample-hub": "partial"}
     assert second_counts["new_reports"] == 0  # the refresh is incremental and adds no duplicate
     assert second_counts["reports_found"] >= 30
-    assert runs[1]["started_at"] < runs[1]["finished_at"]
-    assert expected <= {u for (u,) in query(db, "SELECT url FROM reports")}
-    assert query(db, "SELECT count(*) FROM versions") == [(31,)]
+    assert runs[2]["started_at"] < runs[2]["finished_at"]
+    assert expected | {new_url} <= {u for (u,) in query(db, "SELECT url FROM reports")}
+    assert query(db, "SELECT count(*) FROM versions") == [(32,)]
     assert "crawling 1 source(s)" in scheduler.run_log_path(db, 1).read_text()
 
     shown = CliRunner().invoke(status, ["--db", db, "--config", str(config)])
@@ -97,7 +125,9 @@ def test_run_now_through_the_subprocess_path(tmp_path):
     assert "reports 31" in shown.output
     data = json.loads(CliRunner().invoke(status, ["--db", db, "--config", str(config), "--json"]).output)
     assert data["counts"]["reports"] >= 30
-    assert [r["id"] for r in data["runs"]] == [2, 1]
+    assert [r["id"] for r in data["runs"]] == [3, 2, 1]
+    assert [(r["mode"], r["new_items"]) for r in data["runs"]] == [("light", 1), ("full", None), ("full", None)]
+    assert "new items 1" in shown.output
     assert [j["job"] for j in data["next_runs"]]
     listing = CliRunner().invoke(schedule, ["--db", db, "--config", str(config), "--list"])
     assert "weekly-season" in listing.output
@@ -137,7 +167,7 @@ def test_sigterm_during_a_real_crawl_then_resume(tmp_path):
 
         proc = start_service(db, config_path, log)
         try:
-            wait_for(lambda: Path(db).exists() and query(db, "SELECT count(*) FROM fetches")[0][0] >= 3)
+            wait_for(lambda: fetched(db) >= 3)
         finally:
             assert stop_service(proc) == 0
         [(run_id, run_status)] = query(db, "SELECT id, status FROM runs")

@@ -46,7 +46,8 @@ def test_ok_run_is_recorded(db, config, plan, tmp_path):
     assert counts["sources"] == {"beijing": "ok", "shanghai": "ok"}
     # the crawl got the run id and the trigger; its output went to the run log
     calls = [json.loads(line) for line in (tmp_path / "plan.json.calls").read_text().splitlines()]
-    assert calls == [["--db", db, "--run-id", str(outcome.run_id), "--trigger", "schedule:full-april"]]
+    assert calls == [["--db", db, "--run-id", str(outcome.run_id), "--trigger", "schedule:full-april",
+                      "--mode", "full"]]  # the mode's arguments (crawler/schedule.yaml)
     assert f"run {outcome.run_id}" in scheduler.run_log_path(db, outcome.run_id).read_text()
     state = scheduler.StateStore(scheduler.jobs_path(db)).get(outcome.run_id)
     assert state["state"] == "done"

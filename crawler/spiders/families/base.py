@@ -5,6 +5,10 @@ next list pages). Everything after a report link is shared: the article page is 
 its attachments (PDF, DOC/DOCX, WPS, XLS; also behind download servlets and redirects) are fetched and
 archived, and every URL that did not yield a document is a :class:`~crawler.items.FailureItem` with a reason.
 Per-link data travels in ``cb_kwargs`` (``ctx``), never in spider state.
+
+The crawl mode (``OGI_MODE``: full | light | revisions, see :mod:`crawler.pipelines`) decides what is
+requested: ``light`` drops links to documents the archive has already fetched and processed (they are counted,
+not requested), ``revisions`` starts from the source's known report URLs instead of its list pages.
 """
 
 from __future__ import annotations
@@ -121,6 +125,18 @@ class ReportSpider(scrapy.Spider):
         if not infos:
             infos = [SourceInfo(source or self.name, u, agency, region, level) for u in self.start_urls]
         self.sources: list[SourceInfo] = infos
+        self._mode: str | None = None
+        self._known_seen: set[str] = set()  # light mode: known links already counted (rows listed twice)
+
+    @property
+    def mode(self) -> str:
+        """The crawl mode (``OGI_MODE``), read once from the settings."""
+        if self._mode is None:
+            from crawler.pipelines import crawl_mode
+
+            crawler = getattr(self, "crawler", None)
+            self._mode = crawl_mode(crawler.settings) if crawler is not None else "full"
+        return self._mode
 
     # ---- start -------------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -131,7 +147,49 @@ class ReportSpider(scrapy.Spider):
         for src in self.sources:
             ctx = {"source": src.name, "site": src.url, "agency": src.agency, "region": src.region,
                    "level": src.level, "depth": 0, "family": src.family}
+            if self.mode == "revisions":
+                known = self.known_reports(src.name)
+                if known:
+                    logger.info("revisions: re-checking %d known reports of %s", len(known), src.name)
+                    self.crawler.stats.set_value(f"ogi/revisions/{src.name}", len(known))
+                    for url, kind, hints in known:
+                        yield self.revision_request(url, kind, hints, ctx)
+                    continue
+                logger.info("revisions: %s has no known report; walking its list pages", src.name)
+                self.crawler.stats.inc_value("ogi/revisions/walked")
             yield self.list_request(src.url, ctx, dont_filter=True)
+
+    # ---- modes -------------------------------------------------------------------------------------------
+    def known_reports(self, source: str) -> list[tuple[str, str, dict[str, Any]]]:
+        """(url, kind, hints) of the reports the archive holds from ``source`` (revisions mode)."""
+        from crawler.pipelines import ArchiveGateway  # the crawler's only door to the archive
+
+        return ArchiveGateway.for_crawler(self.crawler).known_documents(source)
+
+    def revision_request(self, url: str, kind: str, hints: dict[str, Any], ctx: dict[str, Any]) -> Request:
+        """A conditional request for one known report; its page is never read as a list (depth at the limit)."""
+        doc_ctx = {**ctx, **{k: v for k, v in hints.items() if k not in ("source", "site", "depth")},
+                   "depth": MAX_LIST_DEPTH}
+        return self.document_request(url, doc_ctx, "attachment" if kind == "attachment" else "article")
+
+    def skip_known(self, url: str, ctx: dict[str, Any]) -> bool:
+        """Light mode: True when the archive has already fetched and processed ``url`` (it is not requested;
+        it is counted once as a known item, and as a report found when it was one)."""
+        if self.mode != "light":
+            return False
+        from crawler.pipelines import FOUND, ArchiveGateway
+
+        fetched, status = ArchiveGateway.for_crawler(self.crawler).known_status(url)
+        if not fetched or status is None:  # new, or fetched but never fully processed: request it
+            return False
+        if url not in self._known_seen:
+            self._known_seen.add(url)
+            stats, source = self.crawler.stats, ctx["source"]
+            stats.inc_value("ogi/known_items")
+            stats.inc_value(f"ogi/known_items/{source}")
+            if status in FOUND:
+                stats.inc_value(f"ogi/known_reports/{source}")
+        return True
 
     # ---- requests ----------------------------------------------------------------------------------------
     def list_request(
@@ -251,6 +309,8 @@ class ReportSpider(scrapy.Spider):
         link_ctx = {**ctx, "title": title or None, "year": year, "year_source": year_source,
                     "list_url": base_url, "depth": ctx.get("depth", 0)}
         self.crawler.stats.inc_value(f"ogi/links/{ctx['source']}")
+        if self.skip_known(url, link_ctx):
+            return
         yield self.document_request(url, link_ctx, "attachment" if is_doc else "article")
 
     # ---- article pages and attachments ------------------------------------------------------------------
@@ -360,6 +420,8 @@ class ReportSpider(scrapy.Spider):
                 yield FailureItem(url=url, reason="offsite", source=ctx["source"], kind="attachment", detail=label)
                 continue
             att_ctx = {**ctx, "referer": response.url, "title": ctx.get("title") or label or None}
+            if self.skip_known(url, att_ctx):
+                continue
             yield self.document_request(url, att_ctx, "attachment")
 
     def parse_attachment(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
