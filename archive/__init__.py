@@ -9,6 +9,6 @@ res = arc.save_report(parsed, sha256=sha, url=url)
 from __future__ import annotations
 
 from archive.schema import SCHEMA_VERSION
-from archive.store import Archive, ArchiveError, SaveResult, open_archive
+from archive.store import Archive, ArchiveError, ReparseResult, SaveResult, open_archive
 
-__all__ = ["SCHEMA_VERSION", "Archive", "ArchiveError", "SaveResult", "open_archive"]
+__all__ = ["SCHEMA_VERSION", "Archive", "ArchiveError", "ReparseResult", "SaveResult", "open_archive"]

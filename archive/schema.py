@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Headline numbers copied onto each report row (reports column -> cell keys summed; None if any is missing),
 # so totals by year and province read 10^5 report rows instead of millions of table rows.
@@ -502,8 +502,15 @@ LEFT JOIN reports r ON r.id = v.report_id
 LEFT JOIN keys k ON k.id = c.key_id;
 """
 
+# v2: which parser produced each version, and whether it is a re-parse of stored bytes (`ogi reparse`)
+_V2 = """
+ALTER TABLE versions ADD COLUMN parser_version TEXT;
+ALTER TABLE versions ADD COLUMN reparse INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX documents_first_seen ON documents(first_seen);
+"""
+
 # version -> SQL script that brings a database from version-1 to that version (run in one transaction)
-MIGRATIONS: dict[int, str] = {1: _V1}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
 
 # Tables and views that metadata.yml must describe (checked by a test).
 TABLES: tuple[str, ...] = (

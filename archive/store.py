@@ -14,9 +14,12 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +59,10 @@ PARSE_FIELDS = (
 )
 
 
+# fields `ogi export` adds to the parse object (never part of a parse)
+EXPORT_FIELDS = ("url", "sha256", "region")
+
+
 class ArchiveError(Exception):
     """The archive cannot do what was asked (corrupt or newer database, missing blob, busy writer, bad input)."""
 
@@ -66,7 +73,9 @@ class SaveResult:
 
     ``status`` is ``new`` | ``unchanged`` | ``new_version`` for stored reports, ``pre2019`` / ``image_only``
     for reports stored without tables (``change`` then tells new/unchanged/new_version), ``not_report`` for a
-    document kept only as a document (``reason`` says why).
+    document kept only as a document (``reason`` says why). Only with ``reparse=True``: ``skipped`` (the bytes
+    are an older version of a report) and ``conflict`` (the new parse names another existing report); a
+    re-parse version has ``reason`` ``re-parse``.
     """
 
     status: str
@@ -74,6 +83,23 @@ class SaveResult:
     version: int | None = None
     sha256: str | None = None
     change: str | None = None
+    reason: str | None = None
+
+
+@dataclass(slots=True)
+class ReparseResult:
+    """What :meth:`Archive.reparse` did with one stored document.
+
+    ``status``: ``unchanged`` (the parse is identical: nothing changed), ``new_version`` (a re-parse
+    version), ``new`` (a document that was not a report now is one), ``not_report`` (still not a report, or
+    no longer one: a stored report is then kept), ``skipped`` (an older version of a report: kept as
+    stored), ``conflict`` (the new parse names a report that already exists: nothing saved), ``error``.
+    """
+
+    sha256: str
+    status: str
+    report_id: int | None = None
+    version: int | None = None
     reason: str | None = None
 
 
@@ -113,6 +139,70 @@ def _json(obj: Any) -> str | None:
     if obj is None:
         return None
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def _main_path(paths: dict[str, Any]) -> Any:
+    """The most common reader path (stored once per version; cells store only paths that differ)."""
+    if not paths:
+        return None
+    return Counter(paths.values()).most_common(1)[0][0]  # ties: the first seen, as max() over a dict
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-shaped copy (tuples become lists, keys sorted) so that a parse compares equal to its stored form."""
+    return json.loads(json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def comparable_parse(parsed: dict[str, Any]) -> tuple[Any, ...]:
+    """What the archive stores of a parse object, in a form that compares equal exactly when two parses
+    would be stored the same way (``queries.parse_object`` of a stored version gives back an equal form)."""
+    cells: dict[str, Any] = parsed.get("cells") or {}
+    flags: dict[str, Any] = parsed.get("flags") or {}
+    raws: dict[str, Any] = parsed.get("raw") or {}
+    paths: dict[str, Any] = parsed.get("paths") or {}
+    cell_path = _main_path(paths)
+    formats = parsed.get("formats") or {}
+    ok = parsed.get("ok")
+    scalars = tuple(
+        parsed.get(k)
+        for k in (
+            "source",
+            "error",
+            "source_kind",
+            "title",
+            "agency",
+            "year",
+            "year_source",
+            "published",
+            "scope",
+        )
+    )
+    return (
+        parsed.get("status") or ("report" if ok else "error"),
+        None if ok is None else bool(ok),
+        scalars,
+        (formats.get("t2"), formats.get("t3"), formats.get("t4")),
+        bool(parsed.get("mixed_format")),
+        {
+            k: (v, _canon_raw(v, raws.get(k)), flags.get(k) or "num", paths.get(k) or cell_path)
+            for k, v in cells.items()
+        },
+        [
+            (
+                c.get("rule") or "",
+                c.get("scope") or "",
+                c.get("status") or "unknown",
+                c.get("lhs"),
+                c.get("rhs"),
+                c.get("detail") or None,
+            )
+            for c in parsed.get("checks") or []
+        ],
+        {k: t or "" for k, t in (parsed.get("sections") or {}).items()},
+        _plain(parsed.get("warnings") or []),
+        _plain({k: v for k, v in parsed.items() if k not in PARSE_FIELDS and k not in EXPORT_FIELDS}),
+        parsed.get("text") or "",
+    )
 
 
 def _as_int_bool(v: Any) -> int:
@@ -164,14 +254,98 @@ _ROW_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "t2": schema.T2_ROWS,
 }
 _WIDE_HEAD = {"t3": "format, row_key", "t4": "grp", "t2": "format, row_key"}
-_WIDE_SQL: dict[str, str] = {
-    t: f"INSERT INTO {t}(version_id, row_no, report_id, is_current, year, province, {_WIDE_HEAD[t]}, "
-    + ", ".join(cols)
-    + ") VALUES ("
-    + ",".join("?" * (6 + _WIDE_HEAD[t].count(",") + 1 + len(cols)))
-    + ")"
-    for t, cols in _WIDE_COLS_SEQ.items()
-}
+
+
+def _wide_template(tbl: str) -> tuple[str, int, int]:
+    """(INSERT template, values per row, constant parameters) of a wide table: the version, report, year,
+    province (and format) are bound once per statement, the row number, row key and columns per row."""
+    cols = _WIDE_COLS_SEQ[tbl]
+    consts = "?1, column1, ?2, 1, ?3, ?4" + (", ?5" if tbl != "t4" else "")
+    per_row = 2 + len(cols)
+    picks = ", ".join(f"column{i}" for i in range(2, per_row + 1))
+    sql = (
+        f"INSERT INTO {tbl}(version_id, row_no, report_id, is_current, year, province, {_WIDE_HEAD[tbl]}, "
+        + ", ".join(cols)
+        + f") SELECT {consts}, {picks} FROM (VALUES {{rows}})"
+    )
+    return sql, per_row, 4 if tbl == "t4" else 5
+
+
+_WIDE_INSERT: dict[str, tuple[str, int, int]] = {t: _wide_template(t) for t in _WIDE_COLS_SEQ}
+# raw text is kept only when it differs from the plain rendering of an integer value, the flag only when it is
+# not "num", the reader path only when it differs from the version's main path (?2): the same rules as
+# _canon_raw and the reconstruction in archive.queries.parse_object, done by SQLite while inserting
+_CELLS_INSERT = (
+    "INSERT INTO cells(version_id, key_id, value, raw, flag, path) SELECT ?1, column1, column2,"
+    " CASE WHEN typeof(column2) = 'integer' AND column3 = CAST(column2 AS TEXT) THEN NULL ELSE column3 END,"
+    " nullif(column4, 'num'), nullif(column5, ?2) FROM (VALUES {rows})",
+    5,
+    2,
+)
+_CHECKS_INSERT = (
+    "INSERT INTO checks(version_id, ord, report_id, is_current, year, province, rule, scope, status, lhs, rhs,"
+    " detail) SELECT ?1, column1, ?2, 1, ?3, ?4, column2, column3, column4, column5, column6, column7"
+    " FROM (VALUES {rows})",
+    7,
+    4,
+)
+MULTI_ROWS = 64  # rows per multi-row INSERT statement (at most; see _MultiInsert)
+
+
+class _MultiInsert:
+    """``INSERT INTO t(...) SELECT ?1, column1, ... FROM (VALUES (...), (...), ...)``: many rows per statement.
+
+    One statement per chunk of rows instead of one per row (``executemany``) saves SQLite's per-statement work
+    (step, reset) and Python's per-row handling: the rows come as one flat list of values, and the values
+    every row shares (version, report, ...) are bound once per statement (``?1``, ``?2``, ...). Chunks are
+    powers of two, so a table needs at most ``log2(max_rows) + 1`` distinct SQL texts, which stay prepared
+    in the connection's statement cache.
+    """
+
+    __slots__ = ("_sql", "consts", "max_rows", "template", "width")
+
+    def __init__(
+        self, template: str, width: int, consts: int, max_vars: int, max_rows: int = MULTI_ROWS
+    ) -> None:
+        self.template = template
+        self.width = width
+        self.consts = consts
+        rows = 1
+        while rows * 2 <= max_rows and consts + rows * 2 * width <= max_vars:
+            rows *= 2
+        self.max_rows = rows
+        self._sql: dict[int, str] = {}
+
+    def sql(self, n: int) -> str:
+        sql = self._sql.get(n)
+        if sql is None:
+            one = "(" + ",".join("?" * self.width) + ")"
+            sql = self._sql[n] = self.template.format(rows=",".join([one] * n))
+        return sql
+
+    def run(self, conn: sqlite3.Connection, consts: list[Any], flat: list[Any]) -> None:
+        """Insert the rows whose values are concatenated in ``flat`` (``width`` values per row, in order);
+        ``consts`` are the ``consts`` values shared by every row."""
+        width, total = self.width, len(flat)
+        left = total // width
+        if left * width != total or len(consts) != self.consts:
+            raise ValueError(f"{total} values are not whole rows of {width}")
+        start, chunk = 0, self.max_rows
+        while left:
+            while chunk > left:
+                chunk >>= 1
+            end = start + chunk * width
+            conn.execute(self.sql(chunk), consts + flat[start:end])
+            start, left = end, left - chunk
+
+
+@dataclass(slots=True)
+class _Plan:
+    """How the cells of one key sequence (one table layout) map to rows: key ids in cell order, and for each
+    wide table its rows as (row number, row key, getter of the row's column values from the cell values)."""
+
+    key_ids: list[int]
+    wide: dict[str, list[tuple[int, str, Any]]]
 
 
 class Archive:
@@ -188,6 +362,9 @@ class Archive:
         # key -> (key_id, table, row_key, col_key): one dict lookup per cell on the hot path
         self._key_info: dict[str, tuple[int, str, str, int]] = {}
         self._row_keys: set[str] | None = None  # row_labels.row_key, loaded lazily
+        self._plans: dict[tuple[str, ...], _Plan] = {}  # cell-key sequence -> row plan (see _plan)
+        # recorded on each version saved without an explicit parser_version (set once by the caller)
+        self.parser_version: str | None = None
         if self.path.exists():
             problem = _sqlite_header_problem(self.path)
             if problem:
@@ -206,6 +383,10 @@ class Archive:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA cache_size = -65536")
+            max_vars = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+            self._ins_cells = _MultiInsert(*_CELLS_INSERT, max_vars)
+            self._ins_checks = _MultiInsert(*_CHECKS_INSERT, max_vars)
+            self._ins_wide = {t: _MultiInsert(*spec, max_vars) for t, spec in _WIDE_INSERT.items()}
             self._migrate()
             self._load_keys()
         except sqlite3.DatabaseError as exc:
@@ -308,6 +489,7 @@ class Archive:
         """After a rollback: forget key ids that were inserted by the rolled-back transaction."""
         self._key_ids = keys
         self._key_info.clear()
+        self._plans.clear()
         if not self.conn.in_transaction:
             self._fts_pending.clear()
         self._row_keys = None
@@ -594,25 +776,49 @@ class Archive:
         source: str | None = None,
         region_hint: dict[str, Any] | None = None,
         run_id: int | None = None,
+        parser_version: str | None = None,
+        reparse: bool = False,
     ) -> SaveResult:
-        """Store one parsed report (``Report.to_json()``) as a new report, a new version, or nothing new."""
+        """Store one parsed report (``Report.to_json()``) as a new report, a new version, or nothing new.
+
+        ``parser_version`` is recorded on the version (default :attr:`parser_version`). ``reparse=True`` says
+        the parse is a re-parse of stored bytes (see :meth:`reparse`): a parse that differs from the stored
+        one becomes a new version flagged ``reparse``, an identical one changes nothing.
+        """
         if not isinstance(parsed, dict):
             raise ArchiveError(f"save_report needs the parse dict, got {type(parsed).__name__}")
         status = parsed.get("status") or ("report" if parsed.get("ok") else "error")
+        pv = parser_version if parser_version is not None else self.parser_version
         try:
             doc = self.conn.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
             if doc is None:
                 raise ArchiveError(f"no document {sha256}: call save_document first")
             if status not in REPORT_STATUSES:
-                reason = parsed.get("error") or status
+                reason = str(parsed.get("error") or status)
+                if reparse:
+                    kept = self.conn.execute(
+                        "SELECT id FROM reports WHERE sha256 = ? LIMIT 1", (sha256,)
+                    ).fetchone()
+                    if kept is not None:  # a parser regression must not hide a stored report
+                        return SaveResult(
+                            "not_report",
+                            kept[0],
+                            sha256=sha256,
+                            reason=f"re-parse: {reason}; the stored report is kept",
+                        )
+                    skip = self._reparse_target(self.conn, "", sha256)  # no owner: only reads
+                    if skip is not None:
+                        return skip
                 with self._tx() as conn:
                     conn.execute(
                         "UPDATE documents SET parse_status = ?, reason = ? WHERE sha256 = ?",
-                        ("not_report" if status != "error" else "error", str(reason), sha256),
+                        ("not_report" if status != "error" else "error", reason, sha256),
                     )
-                return SaveResult("not_report", sha256=sha256, reason=str(reason))
+                return SaveResult("not_report", sha256=sha256, reason=reason)
             with self._tx() as conn:
-                result = self._save_report_tx(conn, parsed, status, sha256, url, source, region_hint, run_id)
+                result = self._save_report_tx(
+                    conn, parsed, status, sha256, url, source, region_hint, run_id, pv, reparse
+                )
             return result
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"{self.path}: report not saved: {exc}") from exc
@@ -627,6 +833,47 @@ class Archive:
             region = infer_region(parsed.get("agency"), parsed.get("title"), source)
         return region
 
+    def _reparse_target(self, conn: sqlite3.Connection, key: str, sha256: str) -> SaveResult | None:
+        """Before a re-parse is saved: find the report these bytes are the current version of.
+
+        When the new parse gives that report another key (a better agency or year), the report is re-keyed,
+        unless another report already has the key (``conflict``, nothing saved). Bytes that are only an older
+        version of a report are left alone (``skipped``). None: go on with the normal path.
+        """
+        owners = conn.execute("SELECT id, report_key FROM reports WHERE sha256 = ?", (sha256,)).fetchall()
+        if not owners:
+            old = conn.execute(
+                "SELECT report_id FROM versions WHERE sha256 = ? LIMIT 1", (sha256,)
+            ).fetchone()
+            if old is not None:
+                return SaveResult(
+                    "skipped",
+                    old[0],
+                    sha256=sha256,
+                    reason=f"an older version of report {old[0]}; kept as stored",
+                )
+            return None
+        if any(k == key for _, k in owners):
+            return None
+        report_id, old_key = owners[0]
+        other = conn.execute("SELECT id FROM reports WHERE report_key = ?", (key,)).fetchone()
+        if other is not None:
+            return SaveResult(
+                "conflict",
+                report_id,
+                sha256=sha256,
+                reason=f"re-parse gives report key {key!r}, which report {other[0]} already has; not saved",
+            )
+        logger.info("report %d: re-parse changes its key %r -> %r", report_id, old_key, key)
+        conn.execute("UPDATE reports SET report_key = ? WHERE id = ?", (key, report_id))
+        return None
+
+    def _same_parse(self, conn: sqlite3.Connection, version_id: int, parsed: dict[str, Any]) -> bool:
+        """Whether ``parsed`` would be stored exactly as version ``version_id`` is."""
+        from archive.queries import parse_object  # queries imports this module
+
+        return comparable_parse(parse_object(self, version_id)) == comparable_parse(parsed)
+
     def _save_report_tx(
         self,
         conn: sqlite3.Connection,
@@ -637,15 +884,24 @@ class Archive:
         source: str | None,
         region_hint: dict[str, Any] | None,
         run_id: int | None,
+        parser_version: str | None = None,
+        reparse: bool = False,
     ) -> SaveResult:
         key = _report_key(parsed, sha256, url)
+        if reparse and (skip := self._reparse_target(conn, key, sha256)) is not None:
+            return skip
         now = now_iso()
         row = conn.execute(
             "SELECT id, sha256, current_version_id, versions FROM reports WHERE report_key = ?", (key,)
         ).fetchone()
         out_status = status if status != "report" else None
-        if row is not None and row[1] == sha256:
-            conn.execute("UPDATE documents SET parse_status = ? WHERE sha256 = ?", (status, sha256))
+        if (
+            row is not None
+            and row[1] == sha256
+            and not (reparse and not self._same_parse(conn, row[2], parsed))
+        ):
+            if not reparse:
+                conn.execute("UPDATE documents SET parse_status = ? WHERE sha256 = ?", (status, sha256))
             version = conn.execute("SELECT version FROM versions WHERE id = ?", (row[2],)).fetchone()[0]
             return SaveResult(out_status or "unchanged", row[0], version, sha256, change="unchanged")
         region = self._region(parsed, region_hint, url, source)
@@ -653,9 +909,10 @@ class Archive:
         formats = parsed.get("formats") or {}
         checks = list(parsed.get("checks") or [])
         check_status, failed, unknown, narrative = _check_status(checks)
+        year = parsed.get("year")
         fields = {
             "agency": parsed.get("agency"),
-            "year": parsed.get("year"),
+            "year": year,
             "title": parsed.get("title"),
             "province": region.province,
             "prefecture": region.prefecture,
@@ -696,23 +953,22 @@ class Archive:
         flags: dict[str, Any] = parsed.get("flags") or {}
         raws: dict[str, Any] = parsed.get("raw") or {}
         paths: dict[str, Any] = parsed.get("paths") or {}
-        path_counts: dict[str, int] = {}
-        for p in paths.values():
-            path_counts[p] = path_counts.get(p, 0) + 1
-        cell_path = max(path_counts, key=path_counts.__getitem__) if path_counts else None
+        cell_path = _main_path(paths)
         extra = {k: v for k, v in parsed.items() if k not in PARSE_FIELDS}
         cur = conn.execute(
             "INSERT INTO versions(report_id, version, is_current, sha256, url, source, origin, run_id, saved_at, ok,"
             " error, status, source_kind, title, agency, year, year_source, published, scope, t2_format, t3_format,"
-            " t4_format, mixed_format, check_status, checks_failed, checks_unknown, cell_path, warnings, extra)"
-            " VALUES (?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " t4_format, mixed_format, check_status, checks_failed, checks_unknown, cell_path, warnings, extra,"
+            " parser_version, reparse)"
+            " VALUES (?,?,1,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 report_id, version, sha256, url, parsed.get("source"), source, run_id, now,
                 None if parsed.get("ok") is None else _as_int_bool(parsed.get("ok")),
                 parsed.get("error"), status, parsed.get("source_kind"), parsed.get("title"), parsed.get("agency"),
-                parsed.get("year"), parsed.get("year_source"), parsed.get("published"), parsed.get("scope"),
+                year, parsed.get("year_source"), parsed.get("published"), parsed.get("scope"),
                 formats.get("t2"), formats.get("t3"), formats.get("t4"), fields["mixed_format"],
                 check_status, failed, unknown, cell_path, _json(parsed.get("warnings")), _json(extra or None),
+                parser_version, 1 if reparse else 0,
             ),
         )  # fmt: skip
         version_id = int(cur.lastrowid or 0)
@@ -720,45 +976,49 @@ class Archive:
             "INSERT INTO version_texts(version_id, text) VALUES (?, ?)",
             (version_id, parsed.get("text") or ""),
         )
-        # one pass over the cells: long rows, and the wide rows of tables 二/三/四
-        key_info, info = self._key_info, self._info
-        raw_get, flag_get, path_get = raws.get, flags.get, paths.get
-        long_rows = []
-        wide: dict[str, dict[str, list[Any]]] = {"t3": {}, "t4": {}, "t2": {}}
-        for k, v in cells.items():
-            kid, tbl, row, col_idx = key_info.get(k) or info(k)
-            raw = raw_get(k)
-            flag = flag_get(k)
-            path = path_get(k)
-            long_rows.append(
-                (
-                    version_id,
-                    kid,
-                    v,
-                    None if (raw is not None and type(v) is int and raw == str(v)) else raw,
-                    None if flag == "num" or flag is None else flag,
-                    None if path == cell_path else path,
+        # cells: one multi-row INSERT of (key id, value, raw, flag, path) columns zipped in C; the layout of the
+        # wide tables 二/三/四 comes from a plan cached per cell-key sequence (reports of one format share it)
+        keys = tuple(cells)
+        plan = self._plans.get(keys) or self._plan(conn, keys)
+        values = list(cells.values())
+        self._ins_cells.run(
+            conn,
+            [version_id, cell_path],
+            list(
+                chain.from_iterable(
+                    zip(
+                        plan.key_ids,
+                        values,
+                        map(raws.get, keys),
+                        map(flags.get, keys),
+                        map(paths.get, keys),
+                        strict=True,
+                    )
                 )
-            )
-            if col_idx >= 0:
-                vals = wide[tbl].get(row)
-                if vals is None:
-                    vals = wide[tbl][row] = [None] * len(_WIDE_COLS_SEQ[tbl])
-                vals[col_idx] = v
-        conn.executemany(
-            "INSERT INTO cells(version_id, key_id, value, raw, flag, path) VALUES (?,?,?,?,?,?)", long_rows
+            ),
         )
-        common = (report_id, 1, parsed.get("year"), region.province)
-        self._insert_wide(conn, version_id, common, formats, wide)
-        conn.executemany(
-            "INSERT INTO checks(version_id, ord, report_id, is_current, year, province, rule, scope, status, lhs, rhs,"
-            " detail) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            [
-                (version_id, i, report_id, 1, parsed.get("year"), region.province, c.get("rule") or "",
-                 c.get("scope") or "", c.get("status") or "unknown", c.get("lhs"), c.get("rhs"), c.get("detail"))
-                for i, c in enumerate(checks)
-            ],
-        )  # fmt: skip
+        values.append(None)  # what a wide column that no cell fills reads
+        province = region.province
+        for tbl, rows in plan.wide.items():
+            wide_vals: list[Any] = []
+            add = wide_vals.extend
+            for row_no, row_key, get in rows:
+                add((row_no, row_key, *get(values)))
+            consts = [version_id, report_id, year, province]
+            if tbl != "t4":
+                consts.append(formats.get(tbl))
+            self._ins_wide[tbl].run(conn, consts, wide_vals)
+        if checks:
+            check_vals: list[Any] = []
+            add = check_vals.extend
+            for i, c in enumerate(checks):
+                add(
+                    (
+                        i, c.get("rule") or "", c.get("scope") or "", c.get("status") or "unknown",
+                        c.get("lhs"), c.get("rhs"), c.get("detail"),
+                    )
+                )  # fmt: skip
+            self._ins_checks.run(conn, [version_id, report_id, year, province], check_vals)
         sections = [(version_id, report_id, k, t or "") for k, t in (parsed.get("sections") or {}).items()]
         if sections:
             conn.executemany(
@@ -767,32 +1027,54 @@ class Archive:
             )
             self._fts_pending.add(version_id)
         changed = 0
-        if prev_version_id is not None:
+        if prev_version_id is None:
+            # the report row was just written with these fields: only the version link is new
+            conn.execute("UPDATE reports SET current_version_id = ? WHERE id = ?", (version_id, report_id))
+        else:
             changed = self._record_changes(conn, report_id, prev_version_id, version_id)
-        sets = ", ".join(f"{k} = ?" for k in fields)
-        conn.execute(
-            f"UPDATE reports SET {sets}, current_version_id = ?, versions = ?,"
-            " changed_after_publication = max(changed_after_publication, ?) WHERE id = ?",
-            (*fields.values(), version_id, version, 1 if prev_version_id is not None else 0, report_id),
-        )
+            sets = ", ".join(f"{k} = ?" for k in fields)
+            conn.execute(
+                f"UPDATE reports SET {sets}, current_version_id = ?, versions = ?,"
+                " changed_after_publication = max(changed_after_publication, ?) WHERE id = ?",
+                # a re-parse of the same bytes is not a change of the published document
+                (*fields.values(), version_id, version, 0 if reparse else 1, report_id),
+            )
         conn.execute(
             "UPDATE documents SET parse_status = ?, reason = NULL WHERE sha256 = ?", (status, sha256)
         )
         if changed:
-            logger.info("report %s: version %d differs in %d cells", key, version, changed)
-        return SaveResult(out_status or change, report_id, version, sha256, change=change)
+            logger.info(
+                "report %s: version %d differs in %d cells%s",
+                key,
+                version,
+                changed,
+                " (re-parse)" if reparse else "",
+            )
+        return SaveResult(
+            out_status or change,
+            report_id,
+            version,
+            sha256,
+            change=change,
+            reason="re-parse" if reparse else None,
+        )
 
-    def _insert_wide(
-        self,
-        conn: sqlite3.Connection,
-        version_id: int,
-        common: tuple[Any, ...],
-        formats: dict[str, Any],
-        wide: dict[str, dict[str, list[Any]]],
-    ) -> None:
-        """Rows of t3 / t4 / t2 (one per printed row, values in columns) from ``{table: {row: [values]}}``."""
+    def _plan(self, conn: sqlite3.Connection, keys: tuple[str, ...]) -> _Plan:
+        """The row plan of a cell-key sequence (new keys and row labels are added to the archive here)."""
         if self._row_keys is None:
             self._row_keys = {r for (r,) in conn.execute("SELECT row_key FROM row_labels")}
+        missing = len(keys)  # index of the None appended to the cell values
+        key_ids: list[int] = []
+        wide: dict[str, dict[str, list[int]]] = {"t3": {}, "t4": {}, "t2": {}}
+        for i, k in enumerate(keys):
+            kid, tbl, row_key, col_idx = self._key_info.get(k) or self._info(k)
+            key_ids.append(kid)
+            if col_idx >= 0:
+                idx = wide[tbl].get(row_key)
+                if idx is None:
+                    idx = wide[tbl][row_key] = [missing] * len(_WIDE_COLS_SEQ[tbl])
+                idx[col_idx] = i
+        plan_wide: dict[str, list[tuple[int, str, Any]]] = {}
         for tbl, rows in wide.items():
             if not rows:
                 continue
@@ -800,14 +1082,13 @@ class Archive:
                 conn.execute("INSERT OR IGNORE INTO row_labels VALUES (?, ?, ?, ?)", (r, tbl, r, r))
                 self._row_keys.add(r)
             order = _WIDE_ORDER[tbl]
-            head = common if tbl == "t4" else (*common, formats.get(tbl))
-            conn.executemany(
-                _WIDE_SQL[tbl],
-                [
-                    (version_id, order.get(r, 100 + i), *head, r, *vals)
-                    for i, (r, vals) in enumerate(rows.items())
-                ],
-            )
+            plan_wide[tbl] = [
+                (order.get(r, 100 + n), r, itemgetter(*idx)) for n, (r, idx) in enumerate(rows.items())
+            ]
+        if len(self._plans) >= 4096:  # bounded: layouts repeat, odd ones come and go
+            self._plans.clear()
+        plan = self._plans[keys] = _Plan(key_ids, plan_wide)
+        return plan
 
     def _record_changes(self, conn: sqlite3.Connection, report_id: int, old_id: int, new_id: int) -> int:
         rows = conn.execute(
@@ -828,6 +1109,147 @@ class Archive:
             [(report_id, old_id, new_id, *r) for r in rows],
         )
         return len(rows)
+
+    # --- re-parse ----------------------------------------------------------------------------------
+    def reparse_candidates(
+        self, *, since: str | None = None, sha256s: list[str] | tuple[str, ...] | None = None
+    ) -> list[str]:
+        """Documents a re-parse looks at, oldest first: every document that was parsed before (crawled list
+        pages never were) and is the current version of a report or of none; ``since``: first archived on or
+        after that date (``YYYY-MM-DD`` or an ISO time); ``sha256s``: exactly these (a unique prefix of at
+        least 6 hex digits will do; older versions are included, and are then reported ``skipped``)."""
+        if sha256s:
+            out: list[str] = []
+            for want in sha256s:
+                want = want.strip().lower()
+                if len(want) < 6:
+                    raise ArchiveError(f"sha256 {want!r}: give at least 6 hex digits")
+                rows = self.conn.execute(
+                    "SELECT sha256 FROM documents WHERE sha256 >= ? AND sha256 < ? LIMIT 2",
+                    (want, want + "g"),
+                ).fetchall()
+                if not rows:
+                    raise ArchiveError(f"no document {want}")
+                if len(rows) > 1:
+                    raise ArchiveError(f"sha256 prefix {want} is not unique")
+                out.append(rows[0][0])
+            return list(dict.fromkeys(out))
+        sql = (
+            "SELECT d.sha256 FROM documents d WHERE d.parse_status IS NOT NULL"
+            " AND (EXISTS (SELECT 1 FROM reports r WHERE r.sha256 = d.sha256)"
+            "      OR NOT EXISTS (SELECT 1 FROM versions v WHERE v.sha256 = d.sha256))"
+        )
+        args: list[Any] = []
+        if since:
+            sql += " AND d.first_seen >= ?"
+            args.append(since)
+        return [r[0] for r in self.conn.execute(sql + " ORDER BY d.first_seen, d.sha256", args)]
+
+    def reparse_context(self, sha256: str) -> dict[str, Any]:
+        """What re-parsing a stored document needs besides its bytes, from the stored report version (or
+        the newest fetch): ``source``, ``url`` and ``content_type`` for the parser (as the first parse got
+        them), ``title_hint`` (the stored title; parsers use it only when the document names none), and
+        ``save_url``, ``origin``, ``region_hint`` for :meth:`save_report`."""
+        fetch = self.conn.execute(
+            "SELECT url, final_url, content_type, source FROM fetches WHERE sha256 = ?"
+            " ORDER BY fetched_at DESC, id DESC LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        furl, ffinal, fctype, fsource = fetch or (None, None, None, None)
+        doc_ctype = self.conn.execute(
+            "SELECT content_type FROM documents WHERE sha256 = ?", (sha256,)
+        ).fetchone()
+        ver = self.conn.execute(
+            "SELECT v.source, v.url, v.origin, v.title, r.province, r.prefecture, r.county, r.region_code"
+            " FROM reports r JOIN versions v ON v.id = r.current_version_id WHERE r.sha256 = ? ORDER BY r.id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        source, save_url, origin, title = (
+            (ver[0], ver[1], ver[2], ver[3]) if ver else (None, furl, fsource, None)
+        )
+        if source is None and fsource and str(fsource).startswith("file:"):
+            source = str(fsource)[5:]  # `ogi import` parses with the file path as source
+        source = source or furl
+        parse_url = ffinal or furl or save_url or (Path(source).name if source else None)
+        hint = None
+        if ver and (ver[4] or ver[7]):
+            hint = {"province": ver[4], "prefecture": ver[5], "county": ver[6], "code": ver[7]}
+        return {
+            "source": source,
+            "url": parse_url,
+            "content_type": fctype or (doc_ctype[0] if doc_ctype else None),
+            "title_hint": title,
+            "save_url": save_url,
+            "origin": origin,
+            "region_hint": hint,
+        }
+
+    def reparse(
+        self,
+        parse: Callable[[bytes, dict[str, Any]], dict[str, Any]],
+        *,
+        parser_version: str | None = None,
+        since: str | None = None,
+        sha256s: list[str] | tuple[str, ...] | None = None,
+        chunk: int = 50,
+        on_result: Callable[[ReparseResult], None] | None = None,
+    ) -> list[ReparseResult]:
+        """Re-parse stored documents with ``parse(data, context) -> parse dict`` (the current parser; see
+        :meth:`reparse_context`) and save each through :meth:`save_report` with ``reparse=True``: a parse
+        that differs from the stored one becomes a new version flagged ``reparse`` with ``parser_version``,
+        an identical one changes nothing. Documents as :meth:`reparse_candidates` selects them (all when
+        neither ``since`` nor ``sha256s`` is given). Parsing happens outside the write transactions; each
+        document is saved all or nothing, and a document that cannot be read or parsed is reported
+        (``status`` ``error``) while the rest goes on. The work is recorded as a run of kind ``reparse``.
+        """
+        shas = self.reparse_candidates(since=since, sha256s=sha256s)
+        pv = parser_version if parser_version is not None else self.parser_version
+        run_id = self.start_run(kind="reparse", trigger="manual")
+        results: list[ReparseResult] = []
+        counts: dict[str, int] = {}
+
+        def done(res: ReparseResult) -> None:
+            results.append(res)
+            counts[res.status] = counts.get(res.status, 0) + 1
+            if on_result is not None:
+                on_result(res)
+
+        try:
+            for i in range(0, len(shas), max(1, chunk)):
+                parsed_docs: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+                for sha in shas[i : i + chunk]:
+                    try:
+                        ctx = self.reparse_context(sha)
+                        data = self.read_document(sha)
+                    except ArchiveError as exc:
+                        done(ReparseResult(sha, "error", reason=str(exc)))
+                        continue
+                    try:
+                        parsed = parse(data, ctx)
+                    except Exception as exc:  # the parser promises not to raise; keep going if it does
+                        logger.exception("parser crashed re-parsing %s", sha)
+                        done(ReparseResult(sha, "error", reason=f"parser crashed: {exc!r}"))
+                        continue
+                    parsed_docs.append((sha, ctx, parsed))
+                with self.batch(size=len(parsed_docs) + 1, seconds=60.0):
+                    for sha, ctx, parsed in parsed_docs:
+                        try:
+                            res = self.save_report(
+                                parsed, sha256=sha, url=ctx["save_url"], source=ctx["origin"],
+                                region_hint=ctx["region_hint"], run_id=run_id, parser_version=pv, reparse=True,
+                            )  # fmt: skip
+                        except ArchiveError as exc:
+                            done(ReparseResult(sha, "error", reason=str(exc)))
+                            continue
+                        status = res.status if res.change is None else res.change
+                        done(ReparseResult(sha, status, res.report_id, res.version, res.reason))
+        except BaseException:
+            self.finish_run(run_id, status="interrupted", counts=counts)
+            raise
+        failed = counts.get("error", 0)
+        status = "empty" if not results else ("failed" if failed == len(results) else "ok")
+        self.finish_run(run_id, status=status, counts=counts, detail=f"parser {pv}" if pv else "")
+        return results
 
     # --- runs --------------------------------------------------------------------------------------
     def start_run(

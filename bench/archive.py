@@ -16,6 +16,11 @@
    Target: < 1 s each.
 
 Exit status is 0 even when a target is missed; ``--check`` makes it 1.
+
+``--save-report N`` times only :meth:`Archive.save_report` on N realistic parsed reports (synth reports
+rendered in the four layouts and parsed once, untimed, by ``crawler.parsers.parse_document``), committing
+every 100 saves as the crawl pipeline does; it prints ms per report (median of ``--rounds``) for the save
+and for the commits (which include the FTS indexing).
 """
 
 from __future__ import annotations
@@ -121,7 +126,7 @@ def baseline(src: Path, dst: Path, chunk: int) -> dict[str, Any]:
     out.execute("PRAGMA journal_mode = WAL")
     out.execute("PRAGMA synchronous = NORMAL")
     out.execute("PRAGMA cache_size = -65536")
-    out.executescript("BEGIN;" + schema.MIGRATIONS[1] + "COMMIT;")
+    out.executescript("BEGIN;" + "".join(schema.MIGRATIONS[v] for v in sorted(schema.MIGRATIONS)) + "COMMIT;")
     inp = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
     out.executemany("INSERT INTO keys VALUES (?,?,?,?,?,?,?,?)", inp.execute("SELECT * FROM keys").fetchall())
     max_vid = inp.execute("SELECT max(id) FROM versions").fetchone()[0] or 0
@@ -222,6 +227,45 @@ def page_times(path: Path) -> list[dict[str, Any]]:
     return asyncio.run(run())
 
 
+def save_report_times(n: int, seed: int, rounds: int) -> dict[str, Any]:
+    """ms per report of save_report (and of the commits) on n parsed synth reports; median of rounds."""
+    import statistics
+
+    from crawler.parsers import parse_document
+
+    docs = []
+    for data, _parsed, url in synth_reports(n, seed):
+        docs.append((data, parse_document(data, source=url, url=url).to_json(), url))
+    saves, commits = [], []
+    for _ in range(rounds):
+        work = Path(tempfile.mkdtemp(prefix="ogi-bench-save-"))
+        try:
+            arc = open_archive(work / "save.db")
+            with arc.batch(size=1 << 30, seconds=1e9):
+                shas = [arc.save_document(d, url=u, http_status=200, source="bench") for d, _, u in docs]
+            t_save = t_commit = 0.0
+            for i in range(0, n, 100):
+                with arc.batch(size=1 << 30, seconds=1e9):
+                    for (_, parsed, url), sha in zip(docs[i : i + 100], shas[i : i + 100], strict=True):
+                        t0 = time.perf_counter()
+                        arc.save_report(parsed, sha256=sha, url=url, source="bench")
+                        t_save += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                t_commit += time.perf_counter() - t0
+            arc.close()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        saves.append(t_save * 1000 / n)
+        commits.append(t_commit * 1000 / n)
+    return {
+        "n": n,
+        "rounds": rounds,
+        "save_report_ms": round(statistics.median(saves), 3),
+        "save_report_ms_min": round(min(saves), 3),
+        "commit_ms": round(statistics.median(commits), 3),
+    }
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=100_000, help="number of synthetic reports (default 100000)")
@@ -232,7 +276,21 @@ def main() -> int:
     ap.add_argument("--chunk", type=int, default=1000)
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument(
+        "--save-report", type=int, default=0, metavar="N", help="only time save_report on N parsed reports"
+    )
+    ap.add_argument("--rounds", type=int, default=5, help="rounds for --save-report (median reported)")
     args = ap.parse_args()
+    if args.save_report:
+        res = save_report_times(args.save_report, args.seed, args.rounds)
+        if args.json:
+            print(json.dumps(res))
+        else:
+            print(
+                f"save_report  {res['save_report_ms']:.3f} ms/report (median of {res['rounds']}, min "
+                f"{res['save_report_ms_min']:.3f}); commits incl. FTS {res['commit_ms']:.3f} ms/report"
+            )
+        return 0
     work = args.dir or Path(tempfile.mkdtemp(prefix="ogi-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     db = work / "bench.db"

@@ -86,6 +86,10 @@ class ArchiveGateway:
                  commit_seconds: float = 2.0) -> None:
         self.db_path = db_path
         self.arc = load_factory(factory)(db_path)
+        if hasattr(self.arc, "parser_version"):  # every version records which parser code read it
+            from crawler.parsers.version import parser_version
+
+            self.arc.parser_version = parser_version()
         self.state = sqlite3.connect(db_path + STATE_SUFFIX, isolation_level=None, check_same_thread=False)
         self.state.execute("PRAGMA journal_mode=WAL")
         self.state.execute("PRAGMA synchronous=NORMAL")

@@ -1,8 +1,10 @@
-"""`ogi import`, `ogi export`, `ogi serve`: local files into the archive, the archive out, Datasette over it."""
+"""`ogi import`, `ogi export`, `ogi serve`, `ogi reparse`: local files into the archive, the archive out,
+Datasette over it, stored documents through the current parser again."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import logging
 import mimetypes
@@ -12,6 +14,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
+
+from crawler.parsers.version import parser_version
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +73,7 @@ def import_cmd(files: tuple[Path, ...], db: str, url: str | None, as_json: bool)
     if url and len(files) > 1:
         raise click.UsageError("--url can only be given with a single FILE")
     arc = _open(db)
+    arc.parser_version = parser_version()
     try:
         failed = _import_files(arc, files, url, as_json)
     except ArchiveError as exc:
@@ -228,4 +233,97 @@ def serve_cmd(db: str, port: int, host: str) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-COMMANDS: list[click.Command] = [import_cmd, export_cmd, serve_cmd]
+def _reparse_one(data: bytes, ctx: dict[str, Any]) -> dict[str, Any]:
+    """The current parser on stored bytes, called as the first parse was (see ``Archive.reparse_context``)."""
+    from crawler.parsers import parse_document
+
+    return parse_document(
+        data,
+        source=ctx["source"],
+        url=ctx["url"],
+        content_type=ctx["content_type"],
+        title_hint=ctx["title_hint"],
+    ).to_json()
+
+
+def _since(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        dt.date.fromisoformat(value[:10])
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--since") from exc
+    return value
+
+
+@click.command("reparse")
+@click.option(
+    "--db", "db", required=True, type=click.Path(exists=True, dir_okay=False), help="Archive database."
+)
+@click.option("--all", "all_", is_flag=True, help="Every stored document that was parsed before.")
+@click.option("--since", default=None, metavar="DATE", help="Documents first archived on or after DATE.")
+@click.option(
+    "--sha256",
+    "sha256s",
+    multiple=True,
+    metavar="X",
+    help="This document (a unique prefix will do; repeatable).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per document instead of a table.")
+def reparse_cmd(db: str, all_: bool, since: str | None, sha256s: tuple[str, ...], as_json: bool) -> None:
+    """Re-parse stored documents with the current parser, without re-crawling.
+
+    A parse that differs from the stored one becomes a new version of its report, flagged as a re-parse
+    (versions.reparse = 1) with the parser version recorded; an identical parse changes nothing. Older
+    versions of a report stay as they were. Give exactly one of --all, --since, --sha256.
+
+    Example:
+
+        ogi reparse --db ogi.db --all
+    """
+    from archive import ArchiveError
+
+    chosen = sum((all_, since is not None, bool(sha256s)))
+    if chosen != 1:
+        raise click.UsageError("give exactly one of --all, --since DATE, --sha256 X")
+    since = _since(since)
+    version = parser_version()
+    arc = _open(db)
+
+    def emit(res: Any) -> None:
+        line = {
+            "sha256": res.sha256,
+            "status": res.status,
+            "report_id": res.report_id,
+            "version": res.version,
+        }
+        if res.reason:
+            line["reason"] = res.reason
+        if as_json:
+            click.echo(json.dumps(line, ensure_ascii=False))
+            return
+        parts = [res.sha256[:12], res.status]
+        if res.report_id is not None:
+            parts.append(f"report {res.report_id}" + (f" v{res.version}" if res.version else ""))
+        if res.reason:
+            parts.append(res.reason)
+        click.echo("\t".join(parts))
+
+    try:
+        results = arc.reparse(
+            _reparse_one, parser_version=version, since=since, sha256s=list(sha256s) or None, on_result=emit
+        )
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        arc.close()
+    counts: dict[str, int] = {}
+    for res in results:
+        counts[res.status] = counts.get(res.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "nothing to re-parse"
+    click.echo(f"re-parsed {len(results)} documents with parser {version}: {summary}", err=True)
+    if counts.get("error"):
+        raise click.ClickException(f"{counts['error']} of {len(results)} documents could not be re-parsed")
+
+
+COMMANDS: list[click.Command] = [import_cmd, export_cmd, serve_cmd, reparse_cmd]

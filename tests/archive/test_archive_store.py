@@ -339,21 +339,43 @@ def test_migrations_run_in_order_once(db_path, make_parsed, monkeypatch):
     sha = arc.save_document(b"doc")
     arc.save_report(make_parsed("001"), sha256=sha)
     arc.close()
+    nxt = max(schema.MIGRATIONS) + 1
     monkeypatch.setattr(
         schema,
         "MIGRATIONS",
         {
             **schema.MIGRATIONS,
-            2: "ALTER TABLE reports ADD COLUMN note TEXT;\nUPDATE reports SET note = 'migrated';",
+            nxt: "ALTER TABLE reports ADD COLUMN note TEXT;\nUPDATE reports SET note = 'migrated';",
         },
     )
     arc = open_archive(db_path)
-    assert arc.schema_version == 2
+    assert arc.schema_version == nxt
     assert arc.conn.execute("SELECT note FROM reports").fetchall() == [("migrated",)]
     assert arc.counts()["cells"] == 190  # data kept
     arc.close()
     arc = open_archive(db_path)  # nothing to do the second time
-    assert arc.schema_version == 2
+    assert arc.schema_version == nxt
+    arc.close()
+
+
+def test_version_1_archive_migrates_to_parser_version_columns(db_path, make_parsed, monkeypatch):
+    from archive import schema
+
+    with monkeypatch.context() as m:
+        m.setattr(schema, "MIGRATIONS", {1: schema.MIGRATIONS[1]})
+        arc = open_archive(db_path)
+        assert arc.schema_version == 1
+        sha = arc.save_document(b"doc")  # a version-1 archive with a document in it
+        assert "parser_version" not in [r[1] for r in arc.conn.execute("PRAGMA table_info(versions)")]
+        arc.close()
+    arc = open_archive(db_path)
+    assert arc.schema_version == SCHEMA_VERSION
+    cols = [r[1] for r in arc.conn.execute("PRAGMA table_info(versions)")]
+    assert cols[-2:] == ["parser_version", "reparse"]
+    res = arc.save_report(make_parsed("001"), sha256=sha, parser_version="p1")
+    vid = arc.report(res.report_id)["current_version_id"]
+    row = arc.conn.execute("SELECT parser_version, reparse FROM versions WHERE id = ?", (vid,)).fetchone()
+    assert row == ("p1", 0)
     arc.close()
 
 
@@ -364,7 +386,10 @@ def test_failed_migration_leaves_the_database_as_it_was(db_path, monkeypatch):
     monkeypatch.setattr(
         schema,
         "MIGRATIONS",
-        {**schema.MIGRATIONS, 2: "ALTER TABLE reports ADD COLUMN x TEXT;\nSELECT * FROM nope;"},
+        {
+            **schema.MIGRATIONS,
+            max(schema.MIGRATIONS) + 1: "ALTER TABLE reports ADD COLUMN x TEXT;\nSELECT * FROM nope;",
+        },
     )
     with pytest.raises(ArchiveError):
         open_archive(db_path)
