@@ -63,11 +63,16 @@ def table4_checks(cells: Mapping[str, CellValue]) -> list[Check]:
 
 
 def sign_checks(cells: Mapping[str, CellValue]) -> list[Check]:
-    out = []
-    for table in ("t3", "t4"):
-        vals = [c for k, c in cells.items() if k.startswith(table + ".") and c.flag != "derived"]
-        if not vals:
-            continue
-        negatives = sum(1 for c in vals if c.value is not None and c.value < 0)
-        out.append(Check("I5", table, "fail" if negatives else "ok", negatives, 0, "cells below zero"))
-    return out
+    seen = {"t3": 0, "t4": 0}
+    negatives = {"t3": 0, "t4": 0}
+    for k, c in cells.items():
+        table = k[:2]
+        if table in seen and c.flag != "derived":
+            seen[table] += 1
+            if c.value is not None and c.value < 0:
+                negatives[table] += 1
+    return [
+        Check("I5", t, "fail" if negatives[t] else "ok", negatives[t], 0, "cells below zero")
+        for t in ("t3", "t4")
+        if seen[t]
+    ]

@@ -50,7 +50,11 @@ class Meta:
 
 def find_title(text: str, hint: str | None) -> str | None:
     """The report title: a line near the top shaped like a report title, else the hint."""
-    lines = [_TITLE_NOISE.sub("", clean_space(line)).strip() if len(line) < 200 else "。" for line in text.split("\n")[:60]]
+    # only lines that can be (part of) a title are normalised: the rest become a marker that never matches
+    lines = [
+        _TITLE_NOISE.sub("", clean_space(line)).strip() if len(line) < 200 and ("公开" in line or "报" in line) else "。"
+        for line in text.split("\n")[:60]
+    ]
     for i, line in enumerate(lines):
         if "。" in line or len(line) > 90:
             continue
