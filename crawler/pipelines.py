@@ -435,6 +435,20 @@ class ArchivePipeline:
         return pipeline
 
     def open_spider(self) -> None:
+        if self.parse_workers > 0 and self.parse_enabled and self.pool is None:
+            # first: the workers import the parsers while this process opens the archive (sqlite_utils, pandas)
+            from crawler.parsepool import ParsePool
+
+            self.pool = ParsePool(self.parse_workers, parse_to_json)
+        try:
+            self._open()
+        except BaseException:
+            if self.pool is not None:  # the crawl cannot start: do not leave the workers behind
+                self.pool.close()
+                self.pool = None
+            raise
+
+    def _open(self) -> None:
         self.gateway = gateway = ArchiveGateway.for_crawler(self.crawler)
         spider = self.crawler.spider
         names = [s.name for s in getattr(spider, "sources", [])]
@@ -448,10 +462,6 @@ class ArchivePipeline:
             self.counts[name]  # every source gets a row, even one that yields nothing
         if self.warc_enabled:
             self.warc = WarcLog(self.db_path, self.run_id)
-        if self.parse_workers > 0 and self.parse_enabled:
-            from crawler.parsepool import ParsePool
-
-            self.pool = ParsePool(self.parse_workers, parse_to_json)
         gateway.begin()
         import gc
 

@@ -657,13 +657,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_HEAD = _serve
 
 
+class _PortalHTTPServer(ThreadingHTTPServer):
+    # socketserver's default listen backlog of 5 overflows on a crawl's first burst of connections; each
+    # dropped SYN then stalls the client for the 1 s retransmission. Real portals do not have this limit.
+    request_queue_size = 128
+
+
 class PortalServer:
     """The portal on 127.0.0.1 in a background thread: ``with PortalServer(Portal()) as srv: srv.port``."""
 
     def __init__(self, portal: Portal, port: int = 0) -> None:
         self.portal = portal
         handler = type("Handler", (_RequestHandler,), {"portal": portal})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self.httpd = _PortalHTTPServer(("127.0.0.1", port), handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

@@ -39,8 +39,16 @@ JS_DOWNLOAD = re.compile(r"^javascript:\s*\w*download\w*\(\s*['\"]([^'\"]+)", re
 REPORTISH = re.compile(r"年报|年度报告|年度报表|工作报告|报表")
 MAX_LIST_DEPTH = 2  # hub -> column -> (sub-column)
 REPORT_BODY = re.compile(r"总体情况|收到和处理政府信息公开申请")
-# a page without any of these bytes has no link that article_attachments could follow or record
-MAY_LINK_ATTACHMENT = re.compile(rb"\.(?:pdf|docx?|wps|xlsx?|et|rtf|ofd)|downfile|download|javascript:", re.I)
+# a page without any of these bytes (lower-cased) has no link that article_attachments could follow or record
+# (substring tests on the lower-cased body: ~3x cheaper than one case-insensitive regex over a report page)
+MAY_LINK_ATTACHMENT = (b".pdf", b".doc", b".wps", b".xls", b".et", b".rtf", b".ofd", b"downfile", b"download",
+                       b"javascript:")
+
+
+def may_link_attachment(body: bytes) -> bool:
+    """False when no link in ``body`` could be an attachment (no extension, servlet or javascript: in it)."""
+    low = body.lower()
+    return any(token in low for token in MAY_LINK_ATTACHMENT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,7 +403,7 @@ class ReportSpider(scrapy.Spider):
     def article_attachments(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Requests for the attachments linked from an article (and failures for links we cannot follow)."""
         body = response.body
-        if not body.startswith((b"\xff\xfe", b"\xfe\xff")) and not MAY_LINK_ATTACHMENT.search(body):
+        if not body.startswith((b"\xff\xfe", b"\xfe\xff")) and not may_link_attachment(body):
             return  # no link below could qualify: skip building the tree (most report pages)
         seen: set[str] = set()
         for a in response.css("a[href]"):
