@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -60,3 +62,21 @@ def config() -> ScheduleConfig:
         run_timeout_minutes=1.0,
         stop_grace_seconds=5.0,
     )
+
+
+def start_service(db: str, config: Path, log: Path) -> subprocess.Popen:
+    """`python scheduler.py` in the background, its log appended to `log`."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, str(ROOT / "scheduler.py"), "--db", db, "--config", str(config)],
+                            stdout=subprocess.DEVNULL, stderr=open(log, "ab"), env=env, cwd=ROOT)
+
+
+def stop_service(proc: subprocess.Popen, timeout: float) -> int:
+    """SIGTERM the service and wait at most `timeout` seconds for its exit status (killed and raised after)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise

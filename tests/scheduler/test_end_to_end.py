@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +17,8 @@ from archive import open_archive
 from crawler.commands.schedule_cmds import run_now, schedule, status
 from crawler.sample.portal import HUB_URL, Portal, PortalServer
 from crawler.schedule_config import DEFAULT_CONFIG, load_config
+
+from .conftest import start_service, stop_service
 
 pytestmark = pytest.mark.slow
 
@@ -134,20 +132,6 @@ def test_run_now_through_the_subprocess_path(tmp_path):
     assert "not running" in listing.output
 
 
-def start_service(db: str, config: Path, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, str(ROOT / "scheduler.py"), "--db", db, "--config", str(config)],
-                            stdout=subprocess.DEVNULL, stderr=open(log, "ab"), env=env, cwd=ROOT)
-
-
-def stop_service(proc: subprocess.Popen) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
 
 
 def test_sigterm_during_a_real_crawl_then_resume(tmp_path):
@@ -169,7 +153,7 @@ def test_sigterm_during_a_real_crawl_then_resume(tmp_path):
         try:
             wait_for(lambda: fetched(db) >= 3)
         finally:
-            assert stop_service(proc) == 0
+            assert stop_service(proc, 60) == 0
         [(run_id, run_status)] = query(db, "SELECT id, status FROM runs")
         assert run_status == "interrupted", log.read_text()[-3000:]
         reports_before = query(db, "SELECT count(*) FROM reports")[0][0]
@@ -181,7 +165,7 @@ def test_sigterm_during_a_real_crawl_then_resume(tmp_path):
             state = scheduler.StateStore(scheduler.jobs_path(db))
             wait_for(lambda: state.get(run_id)["state"] == "done", timeout=120)
         finally:
-            assert stop_service(proc) == 0
+            assert stop_service(proc, 60) == 0
     runs = query(db, "SELECT id, status, trigger, counts FROM runs")
     assert len(runs) == 1, runs  # resumed under the same run id: no lost or duplicated run
     assert runs[0][:3] == (run_id, "ok", "schedule:full-april")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -19,6 +16,8 @@ import scheduler
 from archive import open_archive
 from crawler.commands.schedule_cmds import schedule
 from crawler.schedule_config import DEFAULT_CONFIG, load_config, parse_config
+
+from .conftest import start_service, stop_service
 
 ROOT = Path(scheduler.__file__).resolve().parent
 FAKE_CRAWL = Path(__file__).resolve().parent / "fake_crawl.py"
@@ -172,20 +171,6 @@ def write_config(tmp_path: Path, **changes) -> Path:
     return path
 
 
-def start_service(db: str, config_path: Path, log: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, str(ROOT / "scheduler.py"), "--db", db, "--config", str(config_path)],
-                            stdout=subprocess.DEVNULL, stderr=open(log, "ab"), env=env, cwd=ROOT)
-
-
-def stop_service(proc: subprocess.Popen) -> int:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-    try:
-        return proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise
 
 
 def test_lock_across_processes_and_sigterm_stops_cleanly(db, tmp_path):
@@ -202,7 +187,7 @@ def test_lock_across_processes_and_sigterm_stops_cleanly(db, tmp_path):
         assert listing.exit_code == 0
         assert f"running (pid {proc.pid})" in listing.output
     finally:
-        code = stop_service(proc)
+        code = stop_service(proc, 30)
     assert code == 0
     assert scheduler.lock_holder(scheduler.service_lock_path(db)) is None
     text = log.read_text()
@@ -225,7 +210,7 @@ def test_sigterm_during_a_run_then_resume_completes_the_work(db, tmp_path, plan)
     try:
         wait_for(lambda: items_log.exists() and len(items_log.read_text().splitlines()) >= 5)
     finally:
-        assert stop_service(proc) == 0
+        assert stop_service(proc, 30) == 0
     done_before = len(items_log.read_text().splitlines())
     assert 5 <= done_before < 30
     arc = open_archive(db)
@@ -246,7 +231,7 @@ def test_sigterm_during_a_run_then_resume_completes_the_work(db, tmp_path, plan)
             return runs if runs[0]["status"] != "running" and runs[0]["status"] != "interrupted" else None
         runs = wait_for(finished, timeout=30)
     finally:
-        assert stop_service(proc) == 0
+        assert stop_service(proc, 30) == 0
     assert len(runs) == 1  # the same run, resumed; no duplicate run
     assert runs[0]["id"] == run["id"]
     assert runs[0]["status"] == "ok"
