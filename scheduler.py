@@ -9,7 +9,7 @@ Run it with `python scheduler.py [--db PATH] [--config PATH]` or `ogi schedule`.
 
 A run: take the run lock, create a run row in the archive (`start_run`), execute the crawl command with
 `--run-id`, enforce the hard time limit (SIGTERM, then SIGKILL), classify the outcome
-(ok / failed / empty / suspect, crawler/alerts.py), `finish_run` with the counts, deliver alerts.
+(ok / failed / empty / suspect, ogi/service/alerts.py), `finish_run` with the counts, deliver alerts.
 SIGTERM (or Ctrl-C) stops the service: a running crawl gets SIGTERM so it can stop cleanly, its run is
 recorded `interrupted`, and the next start resumes it under the same run id.
 """
@@ -43,10 +43,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
 
-from crawler import alerts as alert_rules
-from crawler.alerts import Alert, SourceResult
-from crawler.commands.crawl_cmds import MODES as CRAWL_MODES
-from crawler.schedule_config import JobConfig, ScheduleConfig, load_config
+from ogi.service import alerts as alert_rules
+from ogi.service.alerts import Alert, SourceResult
+from ogi.commands.crawl import MODES as CRAWL_MODES
+from ogi.service.config import JobConfig, ScheduleConfig, load_config
 
 logger = logging.getLogger(__name__)
 
@@ -523,7 +523,7 @@ class RunHistory:
 
 def default_crawl_command() -> list[str]:
     """This Python's `ogi crawl` (works without the console script being on PATH)."""
-    return [sys.executable, "-c", "import sys; from crawler.cli import main; sys.argv[0] = 'ogi'; main()",
+    return [sys.executable, "-c", "import sys; from ogi.cli import main; sys.argv[0] = 'ogi'; main()",
             "crawl", "--db", "{db}", "--run-id", "{run_id}", "--trigger", "{trigger}"]
 
 
@@ -1025,7 +1025,7 @@ def list_jobs(db: str | os.PathLike[str], config: ScheduleConfig, *, now: dateti
 
 def main(argv: Sequence[str] | None = None) -> None:
     """`python scheduler.py [--db PATH] [--config PATH] [--list]`: the same as `ogi schedule`."""
-    from crawler.commands.schedule_cmds import schedule
+    from ogi.commands.schedule import schedule
 
     schedule.main(args=list(argv) if argv is not None else None, prog_name="scheduler.py")
 

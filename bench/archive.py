@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/archive.py [--n 100000] [--dir DIR] [--json] [--check]
 
-1. Generates N parse objects with ``crawler.sample.synth`` (the helper of the parser's property tests: random
+1. Generates N parse objects with ``ogi.demo.synth`` (the helper of the parser's property tests: random
    consistent gov2021/gov2019 reports rendered in a real layout) with unique (agency, year) pairs built from
    the administrative-division dataset, and imports them through the archive API (``save_document`` with
    the rendered bytes + ``save_report``, one transaction per report). Generation is not timed.
@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from archive import open_archive, schema  # noqa: E402
 from archive.regions import divisions  # noqa: E402
 from archive.serve import make_datasette  # noqa: E402
-from crawler.sample.synth import random_report, render, to_parsed_json  # noqa: E402
+from ogi.demo.synth import random_report, render, to_parsed_json  # noqa: E402
 
 TARGET_RATIO = 0.5
 TARGET_PAGE_S = 1.0

@@ -26,14 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from crawler.sample.portal import Portal, PortalServer  # noqa: E402
+from ogi.demo.portal import Portal, PortalServer  # noqa: E402
 
 START = "http://bench.fixture.test/zfxxgknb/index.html"
 
 
 def crawl(server: PortalServer, db: Path, *extra: str) -> tuple[float, int, dict[str, float]]:
     """Run one crawl in a subprocess: (seconds, peak RSS in KiB of the crawl process, stage timings)."""
-    args = [sys.executable, "-m", "crawler.commands.crawl_cmds", "crawl", "--db", str(db), "--url", START,
+    args = [sys.executable, "-m", "ogi.commands.crawl", "crawl", "--db", str(db), "--url", START,
             "--allow-private", "--fast", "--quiet", "--timings", "--host-map", f"fixture.test=127.0.0.1:{server.port}",
             *extra]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

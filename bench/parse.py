@@ -3,7 +3,7 @@
     .venv/bin/python bench/parse.py [--repeat N] [--json]
 
 Inputs: the official-HTML render of a real fixture's expected cells (tests/fixtures/real/001.json via
-``crawler.sample.synth``) and the real Shanghai report tests/fixtures/real/002.html. For each input it
+``ogi.demo.synth``) and the real Shanghai report tests/fixtures/real/002.html. For each input it
 measures the median wall time of
 
 - ``parse_document(data)``: bytes → decoded → tables → keyed cells → checks (the full parse);
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 import lxml.html  # noqa: E402
 
 from crawler.parsers import parse_document  # noqa: E402
-from crawler.sample import from_expected, render  # noqa: E402
+from ogi.demo import from_expected, render  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "real"
 TARGET_LXML_RATIO = 3.0

@@ -1,4 +1,4 @@
-"""The `ogi` command line. Each area owns one module in crawler/commands/ that exports COMMANDS."""
+"""The `ogi` command line. Each area owns one module in ogi/commands/ that exports COMMANDS."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 # area -> module; every module exports COMMANDS: list[click.Command]
 COMMAND_MODULES = (
-    "crawler.commands.parse_cmds",  # ogi parse
-    "crawler.commands.archive_cmds",  # ogi import / export / serve
-    "crawler.commands.crawl_cmds",  # ogi crawl / demo / sources
-    "crawler.commands.schedule_cmds",  # ogi schedule / run-now / status
+    "ogi.commands.parse",  # ogi parse
+    "ogi.commands.archive",  # ogi import / export / serve
+    "ogi.commands.crawl",  # ogi crawl / demo / sources
+    "ogi.commands.schedule",  # ogi schedule / run-now / status
 )
 
 

@@ -14,7 +14,7 @@ import click
 
 logger = logging.getLogger(__name__)
 
-SOURCES_FILE = Path(__file__).resolve().parent.parent / "sources.yaml"
+SOURCES_FILE = Path(__file__).resolve().parent.parent.parent / "crawler" / "sources.yaml"
 MODES = ("full", "light", "revisions")  # crawler.pipelines.CRAWL_MODES (not imported: it loads Scrapy)
 MODE_HELP = ("full: list pages, new links, known documents re-checked conditionally (default); "
              "light: list pages, only documents the archive never fetched (known ones are not requested); "
@@ -254,7 +254,7 @@ def demo_cmd(db: str, no_serve: bool, port: int) -> None:
 
         ogi demo
     """
-    from crawler.sample.portal import HUB_URL, Portal, PortalServer
+    from ogi.demo.portal import HUB_URL, Portal, PortalServer
 
     server = PortalServer(Portal(slow_seconds=2.0)).start()
     click.echo(f"sample portal on 127.0.0.1:{server.port} (hosts *.fixture.test)", err=True)
@@ -322,7 +322,7 @@ def sources_cmd(db: str, sources_file: str | None, as_json: bool) -> None:
 COMMANDS: list[click.Command] = [crawl_cmd, demo_cmd, sources_cmd]
 
 
-def main() -> None:  # python -m crawler.commands.crawl_cmds crawl ... (works without the other areas)
+def main() -> None:  # python -m ogi.commands.crawl crawl ... (works without the other areas)
     group = click.Group("ogi", commands={c.name: c for c in COMMANDS if c.name})
     group()
 

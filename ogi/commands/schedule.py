@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from crawler.schedule_config import ConfigError, ScheduleConfig, load_config
+from ogi.service.config import ConfigError, ScheduleConfig, load_config
 
 DB_ENV = "OGI_DB"
 DEFAULT_DB = "ogi.db"
@@ -36,7 +36,7 @@ def _service_logging() -> None:
     if not root.handlers:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in ("scheduler", "crawler.alerts", "apscheduler"):
+    for name in ("scheduler", "ogi.service.alerts", "apscheduler"):
         logger = logging.getLogger(name)
         if logger.getEffectiveLevel() > logging.INFO:
             logger.setLevel(logging.INFO)
@@ -172,7 +172,7 @@ def _counts(row: dict[str, Any]) -> dict[str, Any]:
 def build_status(db: str, config: ScheduleConfig, *, limit: int = 10) -> dict[str, Any]:
     """Everything `ogi status` shows, as one JSON-able object."""
     import scheduler
-    from crawler import alerts as alert_rules
+    from ogi.service import alerts as alert_rules
 
     status: dict[str, Any] = {"db": db, "timezone": config.timezone}
     holder = scheduler.lock_holder(scheduler.service_lock_path(db))

@@ -5,7 +5,7 @@ Used by the parser's property tests, ``ogi demo``, the test portal and the archi
 
 from __future__ import annotations
 
-from crawler.sample.synth import (
+from ogi.demo.synth import (
     LAYOUTS,
     SynthReport,
     compare,

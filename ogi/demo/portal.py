@@ -18,8 +18,8 @@ absolute URLs), so URLs keep their real shapes. Families and faults follow ``sha
 * ``closed.fixture.test``: answers 403 on ``robots.txt``; its report column must never be fetched;
 * ``bench.fixture.test`` (when ``bench_reports`` > 0): a TRS column with that many generated reports.
 
-Reports are generated from the bundled real fixtures (``crawler/sample/reports/*.json``) with
-``crawler.sample.synth``. Every static page has an ETag and Last-Modified and answers conditional requests
+Reports are generated from the bundled real fixtures (``ogi/demo/reports/*.json``) with
+``ogi.demo.synth``. Every static page has an ETag and Last-Modified and answers conditional requests
 with 304. :attr:`Portal.manifest` says what a crawl must find and which URLs must fail with which reason.
 
 Between two crawls the portal can change like a real one (the scheduler's light and revisions passes are
@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from crawler.sample import synth
+from ogi.demo import synth
 
 logger = logging.getLogger(__name__)
 
@@ -696,7 +696,7 @@ class PortalServer:
 HUB_URL = "http://hub.fixture.test/zfxxgknb/"
 
 
-def main() -> None:  # python -m crawler.sample.portal [port]  (serves until interrupted)
+def main() -> None:  # python -m ogi.demo.portal [port]  (serves until interrupted)
     import sys
 
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8765

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from crawler.schedule_config import AlertConfig
+from ogi.service.config import AlertConfig
 
 logger = logging.getLogger(__name__)
 

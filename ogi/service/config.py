@@ -1,4 +1,4 @@
-"""The scheduler's configuration: one YAML file (`crawler/schedule.yaml` by default), read and validated here.
+"""The scheduler's configuration: one YAML file (`ogi/service/schedule.yaml` by default), read and validated here.
 
 Settings:
 - `timezone`: the zone every cron field is read in (default Asia/Shanghai).

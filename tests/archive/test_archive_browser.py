@@ -33,7 +33,7 @@ def _free_port() -> int:
 
 def _ogi() -> list[str]:
     exe = Path(sys.executable).with_name("ogi")
-    return [str(exe)] if exe.exists() else [sys.executable, "-c", "from crawler.cli import main; main()"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-c", "from ogi.cli import main; main()"]
 
 
 @pytest.fixture

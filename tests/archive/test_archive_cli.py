@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from archive import open_archive
-from crawler.cli import cli
+from ogi.cli import cli
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 REAL_REPORTS = sorted(

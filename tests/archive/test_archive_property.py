@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from archive import open_archive
 from archive.queries import parse_object
 from crawler.parsers import keys
-from crawler.sample.synth import random_report, to_parsed_json
+from ogi.demo.synth import random_report, to_parsed_json
 
 KEYS = sorted(
     set(keys.t3_keys("gov2021") + keys.t3_keys("gov2019") + keys.t2_keys("gov2019") + list(keys.T4_KEYS))

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from archive import ArchiveError, open_archive
 from archive.queries import parse_object
 from archive.store import comparable_parse
-from crawler.cli import cli
-from crawler.commands import archive_cmds
+from ogi.cli import cli
+from ogi.commands import archive as archive_cmds
 
 REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
 FILES = [REAL / "001.txt", REAL / "002.html", REAL / "004.txt"]

@@ -11,7 +11,7 @@ import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.test import get_crawler
 
-from crawler.sample.portal import Portal, PortalServer
+from ogi.demo.portal import Portal, PortalServer
 from crawler.spiders.auto import AutoSpider
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -49,7 +49,7 @@ def portal_response(portal: Portal, url: str, *, method: str = "GET", body: byte
 def run_ogi(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """``ogi …`` in a subprocess (Twisted's reactor cannot restart in the test process)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "crawler.commands.crawl_cmds", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ogi.commands.crawl", *args], capture_output=True,
                           text=True, timeout=timeout, env=env, cwd=ROOT)
 
 

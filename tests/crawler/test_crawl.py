@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.sample.portal import HUB_URL, Portal, PortalServer
+from ogi.demo.portal import HUB_URL, Portal, PortalServer
 
 from .conftest import ROOT, query, run_ogi
 
@@ -159,7 +159,7 @@ def test_source_that_stops_listing_is_suspect(tmp_path):
         db = tmp_path / "s.db"
         args = crawl_args(server, db, "--sources-file", str(sources), "--source", "min2")
         assert run_ogi(*args).returncode == 0
-        from crawler.sample.portal import Answer, page
+        from ogi.demo.portal import Answer, page
 
         empty = Answer(body=page("政府信息公开年报", "<ul></ul>" + "<!-- x -->" * 80))
         server.portal.add("http://ministry.fixture.test/zfxxgk/zfxxgknb2/index.shtml", empty)
@@ -183,7 +183,7 @@ def test_resume_after_kill_9(tmp_path):
         db = tmp_path / "r.db"
         url = "http://bench.fixture.test/zfxxgknb/index.html"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        args = [sys.executable, "-m", "crawler.commands.crawl_cmds",
+        args = [sys.executable, "-m", "ogi.commands.crawl",
                 *crawl_args(server, db, "--url", url, "-s", "OGI_COMMIT_SECONDS=0.2")]
         proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -227,7 +227,7 @@ def test_scrapy_crawl_still_works(tmp_path, portal_server):
 
 def test_demo_no_serve(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-m", "crawler.commands.crawl_cmds", "demo", "--no-serve"],
+    result = subprocess.run([sys.executable, "-m", "ogi.commands.crawl", "demo", "--no-serve"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "run 1: ok" in result.stdout

@@ -6,7 +6,7 @@ import pytest
 from scrapy.http import FormRequest, HtmlResponse, Request
 
 from crawler.items import DocumentItem, FailureItem
-from crawler.sample.portal import Portal
+from ogi.demo.portal import Portal
 from crawler.spiders.auto import detect_family
 from crawler.spiders.families.generic import generic_page_urls
 from crawler.spiders.families.gkmlpt import gkmlpt_config, load_json, report_categories

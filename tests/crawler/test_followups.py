@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 from archive import open_archive
 from crawler.items import DocumentItem
 from crawler.pipelines import ArchiveGateway, owner_tag, parse_owner_tag, process_alive
-from crawler.sample.portal import Answer, Portal, PortalServer
+from ogi.demo.portal import Answer, Portal, PortalServer
 from crawler.spiders.auto import AutoSpider
 
 from .conftest import ROOT, ctx_for, query, run_ogi
@@ -124,7 +124,7 @@ def test_sigterm_records_an_interrupted_run_then_resume_finishes_it(tmp_path):
         base = ["crawl", "--db", str(db), "--allow-private", "--host-map", f"fixture.test=127.0.0.1:{server.port}",
                 "--fast", "--quiet", "--url", url, "-s", "OGI_COMMIT_SECONDS=0.2"]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.Popen([sys.executable, "-m", "crawler.commands.crawl_cmds", *base], env=env, cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, "-m", "ogi.commands.crawl", *base], env=env, cwd=ROOT,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and proc.poll() is None:

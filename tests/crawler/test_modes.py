@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from crawler.sample.portal import HUB_URL, Portal, PortalServer
+from ogi.demo.portal import HUB_URL, Portal, PortalServer
 
 from .conftest import query, run_ogi
 from .test_crawl import crawl_args

@@ -10,7 +10,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler.items import DocumentItem
 from crawler.pipelines import CRAWL_MODES, ArchiveGateway, crawl_mode
-from crawler.sample.portal import Portal
+from ogi.demo.portal import Portal
 from crawler.spiders.auto import AutoSpider
 from crawler.spiders.families.base import MAX_LIST_DEPTH
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from crawler.cli import cli
+from ogi.cli import cli
 from crawler.parsers import parse_document
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
@@ -50,7 +50,7 @@ def test_missing_file_and_garbage_never_traceback(tmp_path: Path) -> None:
     empty = tmp_path / "empty.html"
     empty.write_bytes(b"")
     proc = subprocess.run(
-        [sys.executable, "-m", "crawler.cli_main", "parse", "--json", str(junk), str(empty), str(tmp_path / "nope.pdf")],
+        [sys.executable, "-m", "ogi", "parse", "--json", str(junk), str(empty), str(tmp_path / "nope.pdf")],
         capture_output=True, text=True, check=False,
     )
     assert proc.returncode == 1

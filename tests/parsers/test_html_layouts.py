@@ -6,7 +6,7 @@ import random
 import re
 
 from crawler.parsers import parse_document
-from crawler.sample import compare, random_report, render
+from ogi.demo import compare, random_report, render
 
 
 def _official(seed: int = 7):

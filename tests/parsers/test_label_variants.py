@@ -1,6 +1,6 @@
 """Table-driven tests for the label variants (spec/formats.md §8) and value conventions (§9).
 
-A synthetic report is rendered (``crawler.sample.synth``), one label or value is rewritten in the rendered
+A synthetic report is rendered (``ogi.demo.synth``), one label or value is rewritten in the rendered
 document the way real reports print it, and the document must still parse to the same cells.
 """
 
@@ -14,8 +14,8 @@ import pytest
 
 from crawler.parsers import parse_document
 from crawler.parsers.normalize import parse_value
-from crawler.sample import SynthReport, compare, random_report, rebalance, render
-from crawler.sample.synth import cell_text
+from ogi.demo import SynthReport, compare, random_report, rebalance, render
+from ogi.demo.synth import cell_text
 
 LABEL_LAYOUTS = ("official_html", "tsv_text", "pdf_text", "markdown_text")
 NO_SPACE_LAYOUTS = ("official_html", "tsv_text", "markdown_text")  # a space inside a label splits a PDF token

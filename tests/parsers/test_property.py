@@ -1,6 +1,6 @@
 """Property tests: random consistent reports in every layout parse back to the same cells; garbage never raises.
 
-Reports come from ``crawler.sample.synth`` (numbers that satisfy I1–I4, spec §5), rendered into the layouts
+Reports come from ``ogi.demo.synth`` (numbers that satisfy I1–I4, spec §5), rendered into the layouts
 real portals publish (official HTML with merged cells, Word HTML, flattened TSV, PDF text, markdown).
 """
 
@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crawler.parsers import Report, parse_document
-from crawler.sample import LAYOUTS, SynthReport, compare, from_expected, random_report, render
-from crawler.sample.synth import FORMATS, SECTION_TITLES, T3_LABELS, TEXT_LAYOUTS
+from ogi.demo import LAYOUTS, SynthReport, compare, from_expected, random_report, render
+from ogi.demo.synth import FORMATS, SECTION_TITLES, T3_LABELS, TEXT_LAYOUTS
 
 SETTINGS = settings(
     max_examples=12,

@@ -20,7 +20,7 @@ ROOT = HERE.parent.parent
 if sys.path[:1] != [str(ROOT)]:
     sys.path.insert(0, str(ROOT))
 
-from crawler.schedule_config import ScheduleConfig, load_config, replace_config  # noqa: E402
+from ogi.service.config import ScheduleConfig, load_config, replace_config  # noqa: E402
 
 FAKE_CRAWL = HERE / "fake_crawl.py"
 

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from crawler.alerts import (
+from ogi.service.alerts import (
     Alert,
     AlertConfig,
     SourceResult,
@@ -114,7 +114,7 @@ def test_deliver_to_log_and_command(tmp_path, caplog):
     script.write_text("import sys, os, pathlib\n"
                       f"pathlib.Path({str(out)!r}).write_text(sys.stdin.read() + '\\n' + os.environ['OGI_ALERT_RULE'])\n")
     config = AlertConfig(command=(sys.executable, str(script)))
-    with caplog.at_level(logging.WARNING, logger="crawler.alerts"):
+    with caplog.at_level(logging.WARNING, logger="ogi.service.alerts"):
         channels = deliver(Alert("empty", "run 3 found no report", run_id=3), config)
     assert channels == ["log", "command"]
     assert "ALERT [empty] run 3 found no report" in caplog.text
@@ -127,7 +127,7 @@ def test_deliver_to_log_and_command(tmp_path, caplog):
 def test_broken_delivery_never_raises(tmp_path, caplog):
     config = AlertConfig(command=(str(tmp_path / "no-such-program"),), webhook="http://127.0.0.1:9/hook",
                          timeout_seconds=2)
-    with caplog.at_level(logging.ERROR, logger="crawler.alerts"):
+    with caplog.at_level(logging.ERROR, logger="ogi.service.alerts"):
         assert deliver(Alert("failed", "boom"), config) == ["log"]
     assert "Alert command" in caplog.text
     assert "Alert webhook" in caplog.text

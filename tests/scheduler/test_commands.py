@@ -12,8 +12,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import scheduler
-from crawler.commands.schedule_cmds import COMMANDS, run_now, schedule, status
-from crawler.schedule_config import replace_config
+from ogi.commands.schedule import COMMANDS, run_now, schedule, status
+from ogi.service.config import replace_config
 
 ROOT = Path(scheduler.__file__).resolve().parent
 
@@ -67,7 +67,7 @@ def test_bad_config_is_a_clear_error(db, tmp_path):
 def _config_file(tmp_path: Path, config) -> Path:
     import yaml
 
-    from crawler.schedule_config import DEFAULT_CONFIG
+    from ogi.service.config import DEFAULT_CONFIG
 
     data = yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     data["crawl_command"] = list(config.crawl_command)
@@ -141,7 +141,7 @@ def test_run_now_sigterm_stops_the_crawl_and_leaves_it_resumable(db, config, pla
     items = tmp_path / "items.log"
     plan(sources={"a": {}}, items=60, item_sleep=0.03, state=str(tmp_path / "state.json"), log=str(items))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    code = "import sys; from crawler.commands.schedule_cmds import run_now; run_now.main(sys.argv[1:])"
+    code = "import sys; from ogi.commands.schedule import run_now; run_now.main(sys.argv[1:])"
     proc = subprocess.Popen([sys.executable, "-c", code, "--db", db, "--config", str(cfg)], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30

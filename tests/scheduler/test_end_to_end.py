@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 import scheduler
 from archive import open_archive
-from crawler.commands.schedule_cmds import run_now, schedule, status
-from crawler.sample.portal import HUB_URL, Portal, PortalServer
-from crawler.schedule_config import DEFAULT_CONFIG, load_config
+from ogi.commands.schedule import run_now, schedule, status
+from ogi.demo.portal import HUB_URL, Portal, PortalServer
+from ogi.service.config import DEFAULT_CONFIG, load_config
 
 from .conftest import start_service, stop_service
 

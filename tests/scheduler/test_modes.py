@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 import scheduler
 from archive import open_archive
-from crawler.commands.schedule_cmds import run_now
-from crawler.schedule_config import DEFAULT_CONFIG, load_config, parse_config, replace_config
+from ogi.commands.schedule import run_now
+from ogi.service.config import DEFAULT_CONFIG, load_config, parse_config, replace_config
 
 
 def mode_args(argv: list[str]) -> list[str]:

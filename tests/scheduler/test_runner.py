@@ -11,7 +11,7 @@ import pytest
 
 import scheduler
 from archive import open_archive
-from crawler.schedule_config import AlertConfig, replace_config
+from ogi.service.config import AlertConfig, replace_config
 
 
 def runs(db: str) -> list[dict]:
@@ -47,7 +47,7 @@ def test_ok_run_is_recorded(db, config, plan, tmp_path):
     # the crawl got the run id and the trigger; its output went to the run log
     calls = [json.loads(line) for line in (tmp_path / "plan.json.calls").read_text().splitlines()]
     assert calls == [["--db", db, "--run-id", str(outcome.run_id), "--trigger", "schedule:full-april",
-                      "--mode", "full"]]  # the mode's arguments (crawler/schedule.yaml)
+                      "--mode", "full"]]  # the mode's arguments (ogi/service/schedule.yaml)
     assert f"run {outcome.run_id}" in scheduler.run_log_path(db, outcome.run_id).read_text()
     state = scheduler.StateStore(scheduler.jobs_path(db)).get(outcome.run_id)
     assert state["state"] == "done"

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 import scheduler
-from crawler.schedule_config import DEFAULT_CONFIG, ConfigError, load_config, parse_config
+from ogi.service.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config
 
 SH = ZoneInfo("Asia/Shanghai")
 

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 import scheduler
 from archive import open_archive
-from crawler.commands.schedule_cmds import schedule
-from crawler.schedule_config import DEFAULT_CONFIG, load_config, parse_config
+from ogi.commands.schedule import schedule
+from ogi.service.config import DEFAULT_CONFIG, load_config, parse_config
 
 from .conftest import start_service, stop_service
 
