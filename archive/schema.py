@@ -22,6 +22,9 @@ HEADLINES: dict[str, tuple[str, ...]] = {
     "litigation_total": ("t4.litigation_direct.total", "t4.litigation_after_review.total"),
 }
 
+REPORT_STATUSES: tuple[str, ...] = ("report", "pre2019", "image_only")
+RUN_STATUSES: tuple[str, ...] = ("running", "ok", "failed", "empty", "suspect", "interrupted")
+
 # --- the machine keys, with labels (spec/formats.md §3–§4) ----------------------------------------------
 T3_COLS: tuple[str, ...] = (
     "natural",

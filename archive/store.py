@@ -7,7 +7,6 @@ One :class:`Archive` wraps one SQLite file (WAL, foreign keys) and a content-add
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -27,12 +26,14 @@ import sqlite_utils
 
 from archive import schema
 from archive.blobs import BlobError, PackStore
+from archive.common import ArchiveError, ReparseResult, SaveResult, now_iso, to_json
 from archive.regions import Region, infer_region, region_from_hint
+from archive.runs import RunsMixin
 
 logger = logging.getLogger(__name__)
 
-REPORT_STATUSES = ("report", "pre2019", "image_only")
-RUN_STATUSES = ("running", "ok", "failed", "empty", "suspect", "interrupted")
+REPORT_STATUSES = schema.REPORT_STATUSES
+RUN_STATUSES = schema.RUN_STATUSES
 # top-level fields of the `ogi parse --json` object that the archive stores in columns / child tables
 PARSE_FIELDS = (
     "source",
@@ -63,50 +64,6 @@ PARSE_FIELDS = (
 EXPORT_FIELDS = ("url", "sha256", "region")
 
 
-class ArchiveError(Exception):
-    """The archive cannot do what was asked (corrupt or newer database, missing blob, busy writer, bad input)."""
-
-
-@dataclass(slots=True)
-class SaveResult:
-    """What :meth:`Archive.save_report` did.
-
-    ``status`` is ``new`` | ``unchanged`` | ``new_version`` for stored reports, ``pre2019`` / ``image_only``
-    for reports stored without tables (``change`` then tells new/unchanged/new_version), ``not_report`` for a
-    document kept only as a document (``reason`` says why). Only with ``reparse=True``: ``skipped`` (the bytes
-    are an older version of a report) and ``conflict`` (the new parse names another existing report); a
-    re-parse version has ``reason`` ``re-parse``.
-    """
-
-    status: str
-    report_id: int | None = None
-    version: int | None = None
-    sha256: str | None = None
-    change: str | None = None
-    reason: str | None = None
-
-
-@dataclass(slots=True)
-class ReparseResult:
-    """What :meth:`Archive.reparse` did with one stored document.
-
-    ``status``: ``unchanged`` (the parse is identical: nothing changed), ``new_version`` (a re-parse
-    version), ``new`` (a document that was not a report now is one), ``not_report`` (still not a report, or
-    no longer one: a stored report is then kept), ``skipped`` (an older version of a report: kept as
-    stored), ``conflict`` (the new parse names a report that already exists: nothing saved), ``error``.
-    """
-
-    sha256: str
-    status: str
-    report_id: int | None = None
-    version: int | None = None
-    reason: str | None = None
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def _sqlite_header_problem(path: Path) -> str | None:
     """Cheap corruption/truncation test on the file header (no full scan)."""
     size = path.stat().st_size
@@ -133,12 +90,6 @@ def _canon_raw(value: Any, raw: Any) -> Any:
     if raw is not None and type(value) is int and raw == str(value):
         return None
     return raw
-
-
-def _json(obj: Any) -> str | None:
-    if obj is None:
-        return None
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
 def _main_path(paths: dict[str, Any]) -> Any:
@@ -348,7 +299,7 @@ class _Plan:
     wide: dict[str, list[tuple[int, str, Any]]]
 
 
-class Archive:
+class Archive(RunsMixin):
     """An open archive. Use :func:`open_archive`."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> None:
@@ -374,8 +325,8 @@ class Archive:
             conn = sqlite3.connect(
                 str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
-            self.conn = conn
-            self.db = sqlite_utils.Database(conn)
+            self._conn = conn
+            self._db = sqlite_utils.Database(conn)
             conn.execute("PRAGMA foreign_keys = ON")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
@@ -396,8 +347,18 @@ class Archive:
             self._close_quietly()
             raise
 
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The SQLite connection (kept public for tests and tools that read the archive directly)."""
+        return self._conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """The sqlite-utils view of the connection (kept public for tests that edit rows directly)."""
+        return self._db
+
     def _close_quietly(self) -> None:
-        conn = getattr(self, "conn", None)
+        conn = getattr(self, "_conn", None)
         if conn is not None:
             try:
                 conn.close()
@@ -407,20 +368,20 @@ class Archive:
     # --- setup -------------------------------------------------------------------------------------
     @property
     def schema_version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
         current = self.schema_version
         latest = max(schema.MIGRATIONS)
         if current > latest:
             raise ArchiveError(f"{self.path}: schema version {current} is newer than this program ({latest})")
-        if current and not self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'reports'").fetchone():
+        if current and not self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'reports'").fetchone():
             raise ArchiveError(
                 f"{self.path}: user_version {current} but no archive tables: not an OGI archive"
             )
         if (
             current == 0
-            and self.conn.execute(
+            and self._conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
             ).fetchone()
         ):
@@ -429,15 +390,15 @@ class Archive:
             script = schema.MIGRATIONS[version]
             logger.info("%s: migrating schema to version %d", self.path, version)
             try:
-                self.conn.executescript(
+                self._conn.executescript(
                     f"BEGIN IMMEDIATE;\n{script}\n"
                     f"INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('schema_version', '{version}');\n"
                     f"INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('migrated_at_v{version}', '{now_iso()}');\n"
                     f"PRAGMA user_version = {version};\nCOMMIT;"
                 )
             except sqlite3.Error:
-                if self.conn.in_transaction:
-                    self.conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
         if current == 0:
             self._seed_keys()
@@ -483,14 +444,14 @@ class Archive:
             )
 
     def _load_keys(self) -> None:
-        self._key_ids = {k: i for i, k in self.conn.execute("SELECT id, key FROM keys")}
+        self._key_ids = {k: i for i, k in self._conn.execute("SELECT id, key FROM keys")}
 
     def _restore_keys(self, keys: dict[str, int]) -> None:
         """After a rollback: forget key ids that were inserted by the rolled-back transaction."""
         self._key_ids = keys
         self._key_info.clear()
         self._plans.clear()
-        if not self.conn.in_transaction:
+        if not self._conn.in_transaction:
             self._fts_pending.clear()
         self._row_keys = None
 
@@ -509,7 +470,7 @@ class Archive:
         if kid is None:
             tbl, row, col = schema.split_key(key)
             zh, en, unit = schema.key_labels(key)
-            cur = self.conn.execute(
+            cur = self._conn.execute(
                 "INSERT INTO keys(key, tbl, row_key, col_key, label_zh, label_en, unit) VALUES (?,?,?,?,?,?,?)",
                 (key, tbl, row, col, zh, en, unit),
             )
@@ -519,7 +480,7 @@ class Archive:
 
     def _begin(self) -> None:
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise ArchiveError(
@@ -533,17 +494,17 @@ class Archive:
                 ids = sorted(self._fts_pending)
                 for i in range(0, len(ids), 500):
                     chunk = ids[i : i + 500]
-                    self.conn.execute(
+                    self._conn.execute(
                         "INSERT INTO sections_fts(rowid, text) SELECT id, text FROM sections"
                         f" WHERE version_id IN ({','.join('?' * len(chunk))})",
                         chunk,
                     )
                 self._fts_pending.clear()
             self.blobs.sync()  # bytes durable before the rows that point at them
-            self.conn.execute("COMMIT")
+            self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             self._restore_keys(keys_before)
             raise ArchiveError(f"{self.path}: commit failed: {exc}") from exc
 
@@ -555,25 +516,25 @@ class Archive:
         """
         keys_before = dict(self._key_ids)
         if self._batch is not None:
-            if not self.conn.in_transaction:  # the batch committed: open its next transaction
+            if not self._conn.in_transaction:  # the batch committed: open its next transaction
                 self._begin()
                 self._batch.update(n=0, t=time.monotonic(), keys=dict(self._key_ids))
-            self.conn.execute("SAVEPOINT report")
+            self._conn.execute("SAVEPOINT report")
             try:
-                yield self.conn
+                yield self._conn
             except BaseException:
-                self.conn.execute("ROLLBACK TO report")
-                self.conn.execute("RELEASE report")
+                self._conn.execute("ROLLBACK TO report")
+                self._conn.execute("RELEASE report")
                 self._restore_keys(keys_before)
                 raise
-            self.conn.execute("RELEASE report")
+            self._conn.execute("RELEASE report")
             self._batch_tick()
             return
         self._begin()
         try:
-            yield self.conn
+            yield self._conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._conn.execute("ROLLBACK")
             self._restore_keys(keys_before)
             raise
         self._commit(keys_before)
@@ -598,7 +559,7 @@ class Archive:
             yield self
         finally:
             state, self._batch = self._batch, None
-            if self.conn.in_transaction:
+            if self._conn.in_transaction:
                 self._commit(state["keys"])
 
     def _batch_tick(self) -> None:
@@ -611,14 +572,14 @@ class Archive:
     def close(self) -> None:
         self.blobs.close()
         try:
-            if not self.conn.in_transaction:
+            if not self._conn.in_transaction:
                 # keeps query-planner statistics fresh for Datasette (cheap: bounded, only when needed)
-                self.conn.execute("PRAGMA analysis_limit = 1000")
-                self.conn.execute("PRAGMA optimize")
+                self._conn.execute("PRAGMA analysis_limit = 1000")
+                self._conn.execute("PRAGMA optimize")
         except sqlite3.Error as exc:  # pragma: no cover - a read-only or damaged file
             logger.debug("PRAGMA optimize failed: %s", exc)
         try:
-            self.conn.close()
+            self._conn.close()
         except sqlite3.Error:  # pragma: no cover - closing twice
             pass
 
@@ -631,7 +592,7 @@ class Archive:
     # --- documents ---------------------------------------------------------------------------------
     def blob_location(self, sha256: str) -> tuple[Path, int, int]:
         """(pack file, offset, size) of a stored document's bytes."""
-        row = self.conn.execute(
+        row = self._conn.execute(
             "SELECT pack, pack_offset, size FROM documents WHERE sha256 = ?", (sha256,)
         ).fetchone()
         if row is None:
@@ -678,7 +639,7 @@ class Archive:
             )
         }
         fingerprint = hashlib.sha256(
-            _json([sha, url, final_url, http_status, etag, last_modified, run_id, source]).encode()  # type: ignore[union-attr]
+            to_json([sha, url, final_url, http_status, etag, last_modified, run_id, source]).encode()  # type: ignore[union-attr]
         ).hexdigest()
         when = fetched_at or now_iso()
         try:
@@ -710,7 +671,7 @@ class Archive:
                         ctype,
                         etag,
                         last_modified,
-                        _json(kept or None),
+                        to_json(kept or None),
                         when,
                         run_id,
                         source,
@@ -730,7 +691,7 @@ class Archive:
 
     def read_document(self, sha256: str) -> bytes:
         """The raw bytes of a stored document; a missing or damaged blob is an ArchiveError."""
-        row = self.conn.execute(
+        row = self._conn.execute(
             "SELECT pack, pack_offset, size FROM documents WHERE sha256 = ?", (sha256,)
         ).fetchone()
         if row is None:
@@ -743,7 +704,7 @@ class Archive:
     def verify_blobs(self, *, full: bool = False) -> list[str]:
         """The sha256 of every document whose bytes are missing (``full``: or do not match their sha256)."""
         bad = []
-        for sha, pack, offset, size in self.conn.execute(
+        for sha, pack, offset, size in self._conn.execute(
             "SELECT sha256, pack, pack_offset, size FROM documents"
         ):
             if not self.blobs.present(pack, offset, size):
@@ -757,7 +718,7 @@ class Archive:
 
     def last_fetch(self, url: str) -> dict[str, Any] | None:
         """The newest fetch of ``url`` (or of a fetch that ended at ``url``), for conditional re-crawls."""
-        row = self.conn.execute(
+        row = self._conn.execute(
             "SELECT sha256, etag, last_modified, fetched_at, http_status FROM fetches"
             " WHERE url = ? OR final_url = ? ORDER BY fetched_at DESC, id DESC LIMIT 1",
             (url, url),
@@ -779,7 +740,7 @@ class Archive:
         parser_version: str | None = None,
         reparse: bool = False,
     ) -> SaveResult:
-        """Store one parsed report (``Report.to_json()``) as a new report, a new version, or nothing new.
+        """Store one parsed report (``Report.toto_json()``) as a new report, a new version, or nothing new.
 
         ``parser_version`` is recorded on the version (default :attr:`parser_version`). ``reparse=True`` says
         the parse is a re-parse of stored bytes (see :meth:`reparse`): a parse that differs from the stored
@@ -790,13 +751,13 @@ class Archive:
         status = parsed.get("status") or ("report" if parsed.get("ok") else "error")
         pv = parser_version if parser_version is not None else self.parser_version
         try:
-            doc = self.conn.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+            doc = self._conn.execute("SELECT 1 FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
             if doc is None:
                 raise ArchiveError(f"no document {sha256}: call save_document first")
             if status not in REPORT_STATUSES:
                 reason = str(parsed.get("error") or status)
                 if reparse:
-                    kept = self.conn.execute(
+                    kept = self._conn.execute(
                         "SELECT id FROM reports WHERE sha256 = ? LIMIT 1", (sha256,)
                     ).fetchone()
                     if kept is not None:  # a parser regression must not hide a stored report
@@ -806,7 +767,7 @@ class Archive:
                             sha256=sha256,
                             reason=f"re-parse: {reason}; the stored report is kept",
                         )
-                    skip = self._reparse_target(self.conn, "", sha256)  # no owner: only reads
+                    skip = self._reparse_target(self._conn, "", sha256)  # no owner: only reads
                     if skip is not None:
                         return skip
                 with self._tx() as conn:
@@ -967,7 +928,7 @@ class Archive:
                 parsed.get("error"), status, parsed.get("source_kind"), parsed.get("title"), parsed.get("agency"),
                 year, parsed.get("year_source"), parsed.get("published"), parsed.get("scope"),
                 formats.get("t2"), formats.get("t3"), formats.get("t4"), fields["mixed_format"],
-                check_status, failed, unknown, cell_path, _json(parsed.get("warnings")), _json(extra or None),
+                check_status, failed, unknown, cell_path, to_json(parsed.get("warnings")), to_json(extra or None),
                 parser_version, 1 if reparse else 0,
             ),
         )  # fmt: skip
@@ -1124,7 +1085,7 @@ class Archive:
                 want = want.strip().lower()
                 if len(want) < 6:
                     raise ArchiveError(f"sha256 {want!r}: give at least 6 hex digits")
-                rows = self.conn.execute(
+                rows = self._conn.execute(
                     "SELECT sha256 FROM documents WHERE sha256 >= ? AND sha256 < ? LIMIT 2",
                     (want, want + "g"),
                 ).fetchall()
@@ -1143,23 +1104,23 @@ class Archive:
         if since:
             sql += " AND d.first_seen >= ?"
             args.append(since)
-        return [r[0] for r in self.conn.execute(sql + " ORDER BY d.first_seen, d.sha256", args)]
+        return [r[0] for r in self._conn.execute(sql + " ORDER BY d.first_seen, d.sha256", args)]
 
     def reparse_context(self, sha256: str) -> dict[str, Any]:
         """What re-parsing a stored document needs besides its bytes, from the stored report version (or
         the newest fetch): ``source``, ``url`` and ``content_type`` for the parser (as the first parse got
         them), ``title_hint`` (the stored title; parsers use it only when the document names none), and
         ``save_url``, ``origin``, ``region_hint`` for :meth:`save_report`."""
-        fetch = self.conn.execute(
+        fetch = self._conn.execute(
             "SELECT url, final_url, content_type, source FROM fetches WHERE sha256 = ?"
             " ORDER BY fetched_at DESC, id DESC LIMIT 1",
             (sha256,),
         ).fetchone()
         furl, ffinal, fctype, fsource = fetch or (None, None, None, None)
-        doc_ctype = self.conn.execute(
+        doc_ctype = self._conn.execute(
             "SELECT content_type FROM documents WHERE sha256 = ?", (sha256,)
         ).fetchone()
-        ver = self.conn.execute(
+        ver = self._conn.execute(
             "SELECT v.source, v.url, v.origin, v.title, r.province, r.prefecture, r.county, r.region_code"
             " FROM reports r JOIN versions v ON v.id = r.current_version_id WHERE r.sha256 = ? ORDER BY r.id LIMIT 1",
             (sha256,),
@@ -1251,117 +1212,11 @@ class Archive:
         self.finish_run(run_id, status=status, counts=counts, detail=f"parser {pv}" if pv else "")
         return results
 
-    # --- runs --------------------------------------------------------------------------------------
-    def start_run(
-        self, *, kind: str = "crawl", trigger: str = "manual", sources: list[str] | None = None
-    ) -> int:
-        with self._tx() as conn:
-            cur = conn.execute(
-                "INSERT INTO runs(kind, trigger, sources, status, started_at) VALUES (?,?,?,?,?)",
-                (kind, trigger, _json(sources), "running", now_iso()),
-            )
-            return int(cur.lastrowid or 0)
-
-    def record_source_result(
-        self,
-        run_id: int,
-        source: str,
-        *,
-        pages: int = 0,
-        reports_found: int = 0,
-        new_reports: int = 0,
-        new_versions: int = 0,
-        failures: int = 0,
-        status: str = "ok",
-        detail: str = "",
-    ) -> None:
-        self._require_run(run_id)
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO run_sources(run_id, source, pages, reports_found, new_reports, new_versions,"
-                " failures, status, detail, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    run_id,
-                    source,
-                    pages,
-                    reports_found,
-                    new_reports,
-                    new_versions,
-                    failures,
-                    status,
-                    detail,
-                    now_iso(),
-                ),
-            )
-
-    def record_failure(
-        self, run_id: int | None, url: str, reason: str, *, detail: str = "", source: str | None = None
-    ) -> None:
-        if run_id is not None:
-            self._require_run(run_id)
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT INTO failures(run_id, url, source, reason, detail, at) VALUES (?,?,?,?,?,?)",
-                (run_id, url, source, reason, detail, now_iso()),
-            )
-
-    def finish_run(
-        self, run_id: int, *, status: str, counts: dict[str, Any] | None = None, detail: str = ""
-    ) -> None:
-        if status not in RUN_STATUSES:
-            raise ArchiveError(f"unknown run status {status!r} (one of {', '.join(RUN_STATUSES)})")
-        self._require_run(run_id)
-        with self._tx() as conn:
-            conn.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, counts = ?, detail = ? WHERE id = ?",
-                (status, now_iso(), _json(counts), detail, run_id),
-            )
-
-    def _require_run(self, run_id: int) -> None:
-        if self.conn.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone() is None:
-            raise ArchiveError(f"no run {run_id}")
-
-    def _run_dict(self, row: sqlite3.Row | tuple[Any, ...], cols: list[str]) -> dict[str, Any]:
-        d = dict(zip(cols, row, strict=True))
-        for k in ("sources", "counts"):
-            if d.get(k):
-                d[k] = json.loads(d[k])
-        return d
-
-    def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        cur = self.conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (limit,))
-        cols = [c[0] for c in cur.description]
-        return [self._run_dict(r, cols) for r in cur.fetchall()]
-
-    def source_history(self, source: str, limit: int = 10) -> list[dict[str, Any]]:
-        cur = self.conn.execute(
-            "SELECT rs.*, r.kind, r.trigger, r.started_at, r.finished_at, r.status AS run_status"
-            " FROM run_sources rs JOIN runs r ON r.id = rs.run_id WHERE rs.source = ? ORDER BY rs.run_id DESC LIMIT ?",
-            (source, limit),
-        )
-        cols = [c[0] for c in cur.description]
-        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-
     # --- queries (see archive.queries for more) ----------------------------------------------------
     def report(self, report_id: int) -> dict[str, Any] | None:
-        cur = self.conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,))
+        cur = self._conn.execute("SELECT * FROM reports WHERE id = ?", (report_id,))
         row = cur.fetchone()
         return None if row is None else dict(zip([c[0] for c in cur.description], row, strict=True))
-
-    def counts(self) -> dict[str, int]:
-        out = {}
-        for table in (
-            "documents",
-            "fetches",
-            "reports",
-            "versions",
-            "cells",
-            "checks",
-            "sections",
-            "changes",
-        ):
-            out[table] = int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-        return out
 
 
 def open_archive(path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> Archive:
