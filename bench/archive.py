@@ -45,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 from archive import open_archive, schema  # noqa: E402
 from archive.regions import divisions  # noqa: E402
 from archive.serve import make_datasette  # noqa: E402
-from ogi.demo.synth import random_report, render, to_parsed_json  # noqa: E402
+from ogi.demo.render import render  # noqa: E402
+from ogi.demo.synth import random_report, to_parsed_json  # noqa: E402
 
 TARGET_RATIO = 0.5
 TARGET_PAGE_S = 1.0

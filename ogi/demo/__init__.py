@@ -5,6 +5,7 @@ Used by the parser's property tests, ``ogi demo``, the test portal and the archi
 
 from __future__ import annotations
 
+from ogi.demo.render import render
 from ogi.demo.synth import (
     LAYOUTS,
     SynthReport,
@@ -14,7 +15,6 @@ from ogi.demo.synth import (
     printed_keys,
     random_report,
     rebalance,
-    render,
     to_parsed_json,
 )
 

@@ -44,6 +44,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ogi.demo import synth
+from ogi.demo.render import render
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ class Portal:
         data = self.fixtures[(self._n if fixture is None else fixture) % len(self.fixtures)]
         self._n += 1
         rep = synth.from_expected(data["expected_cells"], data["format"], agency, int(data["year"]))
-        return synth.render(rep, layout, encoding=encoding), int(data["year"])
+        return render(rep, layout, encoding=encoding), int(data["year"])
 
     def add(self, url: str, answer: Answer | Handler) -> str:
         parts = urlsplit(url)
@@ -578,7 +579,7 @@ class Portal:
         for i in range(n):
             rep = synth.random_report(rng, rng.choice(synth.FORMATS), agency=f"基准测试第{i + 1}局")
             url = f"{base}2024{i % 12 + 1:02d}/t2024{i % 12 + 1:02d}15_{300000 + i}.html"
-            self.add(url, Answer(body=synth.render(rep, "official_html")))
+            self.add(url, Answer(body=render(rep, "official_html")))
             self.expected.append(Expected(url, rep.agency, rep.year))
             rows.append((url.replace(base, "./"), rep.title, rep.published))
         pages = [rows[i : i + per] for i in range(0, len(rows), per)]
