@@ -9,6 +9,8 @@ from __future__ import annotations
 import codecs
 import re
 
+from crawler.parsers.normalize import fold_radicals
+
 _META_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_\-]+)""", re.IGNORECASE)
 _HEADER_RE = re.compile(r"charset\s*=\s*[\"']?([a-zA-Z0-9_\-]+)", re.IGNORECASE)
 _WIDEN = {"gb2312": "gb18030", "gbk": "gb18030", "gb_2312-80": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
@@ -41,7 +43,13 @@ def declared_charset(data: bytes, content_type: str | None = None) -> tuple[str 
 
 
 def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """Decode document bytes. Returns (text, encoding used). Never raises."""
+    """Given document bytes, return (text, encoding used); CJK radical code points in the text are folded to
+    the unified ideographs they stand for (``⺠`` → 民), so stored text and matching agree. Never raises."""
+    text, used = _decode(data, content_type)
+    return fold_radicals(text), used
+
+
+def _decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
     enc, where = declared_charset(data, content_type)
     if where == "bom":
         return data.decode("utf-8-sig" if enc == "utf-8" else "utf-16", errors="replace"), enc or "utf-8"

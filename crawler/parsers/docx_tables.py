@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from crawler.parsers.model import Cell, Extracted, ParseError
+from crawler.parsers.normalize import fold_extracted
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ def extract_docx(data: bytes) -> Extracted:
         raise ParseError("corrupt DOCX: no document body")
     reader = _Reader(rels)
     reader.block(body, depth=0)
-    return Extracted(
+    return fold_extracted(Extracted(
         rows=reader.rows,
         text="\n".join(line for line in reader.lines if line.strip()),
         source_kind="docx",
@@ -101,7 +102,7 @@ def extract_docx(data: bytes) -> Extracted:
         title_hint=core_title,
         images=reader.images,
         positional=True,
-    )
+    ))
 
 
 # --- package checks -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import re
 from lxml import etree
 
 from crawler.parsers.model import Cell, Extracted, ParseError
-from crawler.parsers.normalize import clean_space
+from crawler.parsers.normalize import clean_space, fold_radicals
 
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "select", "textarea")
@@ -29,7 +29,7 @@ _BLOCK_TAGS = (
 
 def extract_html(text: str) -> Extracted:
     """Parse decoded HTML into rows and text. Raises ParseError for input lxml cannot read at all."""
-    text = _XML_DECL_RE.sub("", text, count=1)
+    text = fold_radicals(_XML_DECL_RE.sub("", text, count=1))
     if not text.strip():
         raise ParseError("empty document")
     try:

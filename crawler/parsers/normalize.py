@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crawler.parsers.model import Extracted
 
 _WS_RE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _QUOTES_RE = re.compile("[\u201c\u201d\"'\u2018\u2019\u300c\u300d\u300e\u300f]")
@@ -25,8 +29,50 @@ _FOOTNOTE_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)(?:\*+|\(注\d*\)|注\d*|\[\d+\
 _WORD_DELTA_RE = re.compile(r"^(增加|减少|增|减)(\d+)$")
 
 
+# CJK Radicals Supplement (U+2E80–U+2EFF) → the equivalent unified ideograph, from Unicode's
+# EquivalentUnifiedIdeograph.txt (15.0): every assigned code point but U+2E80 ⺀ CJK RADICAL REPEAT, for which
+# Unicode lists none (it stays as printed). NFKC leaves this block alone (only ⺟ and ⻳ decompose).
+# PDFs printed by Chromium and Word carry these glyphs in their text layer: `北京市⺠政局` is 北京市民政局.
+_SUPPLEMENT_PAIRS = (
+    "⺁厂⺂乛⺃乚⺄乙⺅亻⺆冂⺇𠘨⺈刀⺉刂⺊卜⺋㔾⺌小⺍小⺎兀⺏尣⺐尢⺑𡯂⺒巳⺓幺⺔彑"
+    "⺕\U0002b739⺖忄⺗心⺘扌⺙攵⺛旡⺜日⺝月⺞歺⺟母⺠民⺡氵⺢氺⺣灬⺤爫⺥爫⺦丬⺧牛⺨犭⺩王"
+    "⺪𤴔⺫目⺬示⺭礻⺮𥫗⺯糹⺰纟⺱罓⺲罒⺳㓁⺴冗⺵𦉫⺶羊⺷𦍌⺸𦍋⺹耂⺺肀⺻聿⺼肉⺽𦥑"
+    "⺾艹⺿艹⻀艹⻁虎⻂衤⻃覀⻄西⻅见⻆角⻇𧢲⻈讠⻉贝⻊𧾷⻋车⻌辶⻍辶⻎辶⻏邑⻐钅⻑長"
+    "⻒镸⻓长⻔门⻕𨸏⻖阝⻗雨⻘青⻙韦⻚页⻛风⻜飞⻝食⻞𩙿⻟飠⻠饣⻡𩠐⻢马⻣骨⻤鬼⻥鱼"
+    "⻦鸟⻧卤⻨麦⻩黄⻪黾⻫斉⻬齐⻭歯⻮齿⻯竜⻰龙⻱龜⻲亀⻳龟"
+)
+RADICALS: dict[str, str] = dict(zip(_SUPPLEMENT_PAIRS[::2], _SUPPLEMENT_PAIRS[1::2], strict=True))
+# Kangxi Radicals (U+2F00–U+2FD5): NFKC maps each to its unified ideograph; folded here too so that text
+# stored without NFKC (the readable text of a document) reads the same.
+RADICALS.update({chr(c): unicodedata.normalize("NFKC", chr(c)) for c in range(0x2F00, 0x2FD6)})
+_RADICAL_TABLE = str.maketrans(RADICALS)
+_RADICAL_RE = re.compile("[\u2e81-\u2fd5]")
+
+
+def fold_radicals(text: str) -> str:
+    """Given text, return it with CJK radical code points (Radicals Supplement, Kangxi) replaced by the
+    unified ideographs they stand for; text without any is returned as is (one regex scan)."""
+    if not _RADICAL_RE.search(text):
+        return text
+    return text.translate(_RADICAL_TABLE)
+
+
+def fold_extracted(ex: Extracted) -> Extracted:
+    """Given a reader's Extracted, return it with radicals folded in its text, title hint and every cell
+    (the stored text is what readers and search see: it must read 民, not ⺠)."""
+    ex.text = fold_radicals(ex.text)
+    if ex.title_hint:
+        ex.title_hint = fold_radicals(ex.title_hint)
+    for row in ex.rows:
+        for cell in row:
+            if cell.text:
+                cell.text = fold_radicals(cell.text)
+    return ex
+
+
 def nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
+    """Given text, return its NFKC form with CJK radicals folded to unified ideographs (before any matching)."""
+    return unicodedata.normalize("NFKC", fold_radicals(text))
 
 
 def clean_space(text: str) -> str:

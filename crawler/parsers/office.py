@@ -25,6 +25,7 @@ import zipfile
 from pathlib import Path
 
 from crawler.parsers.model import Cell, Extracted, ParseError
+from crawler.parsers.normalize import fold_extracted
 
 logger = logging.getLogger(__name__)
 
@@ -232,8 +233,8 @@ def extract_xlsx(data: bytes) -> Extracted:
                 rows.append(row)
                 lines.append("\t".join("" if cell.copy else cell.text for cell in row))
     wb.close()
-    return Extracted(rows=rows, text="\n".join(lines), source_kind="xlsx", path="xlsx-grid",
-                     text_path="xlsx-text", positional=True)
+    return fold_extracted(Extracted(rows=rows, text="\n".join(lines), source_kind="xlsx", path="xlsx-grid",
+                                    text_path="xlsx-text", positional=True))
 
 
 def _cell_text(value: object) -> str:

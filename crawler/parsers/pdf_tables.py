@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.parsers.model import Cell, Extracted, ParseError
+from crawler.parsers.normalize import fold_extracted
 
 logger = logging.getLogger(__name__)
 
@@ -141,7 +142,7 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, time_budget: float =
     positional = bool(rows)
     logger.debug("pdf: %d pages, %d chars, %d tables, %d rows, %d images", n_pages, n_chars, len(chains),
                   len(rows), len(images))
-    return Extracted(
+    return fold_extracted(Extracted(
         rows=rows,
         text=text,
         source_kind="pdf",
@@ -150,7 +151,7 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, time_budget: float =
         title_hint=title_hint,
         images=images,
         positional=positional,
-    )
+    ))
 
 
 # --- opening and bounds ---------------------------------------------------------------------------------
