@@ -1,49 +1,89 @@
-"""The identity checks of spec/formats.md §5 over keyed cells. Exact integer arithmetic; never corrects.
+"""The checks of spec/formats.md §5 over keyed cells. Exact integer arithmetic; never corrects.
 
 I1  received_new + carried_in = outcome.total + carried_out        (per applicant column)
 I2  outcome.total = Σ outcome leaves                               (per applicant column)
 I3  row total = Σ six applicant columns                            (per row; unknown when the total was derived)
 I4  total = upheld + corrected + other + pending                   (per table 四 group)
 I5  table 三/四 counts are ≥ 0                                      (per table)
+S3  figures stated in the narrative = the table's cells            (per stated figure; soft)
+
+The I1/I2 sides are computed by :func:`i1_sides` / :func:`i2_sides` over any value lookup, so the digit-run
+resolver (:mod:`crawler.parsers.resolve`) tries its candidate readings against the very same formulas.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from crawler.parsers import keys as K
+from crawler.parsers.meta import narrative_numbers
 from crawler.parsers.model import CellValue, Check
 
+Number = int | float
+Lookup = Callable[[str], Number | None]  # key → value, None when missing or unreadable
 
-def _sum(cells: Mapping[str, CellValue], ks: Sequence[str]) -> int | float | None:
-    total: int | float = 0
+NARRATIVE_FALLBACK_CHARS = 6000  # without a section 一, S3 reads this much of the text's start
+
+
+def lookup(cells: Mapping[str, CellValue]) -> Lookup:
+    """Given keyed cells, return a key → value lookup (None for a missing key or an unknown cell)."""
+
+    def get(key: str) -> Number | None:
+        c = cells.get(key)
+        return None if c is None else c.value
+
+    return get
+
+
+def sum_of(get: Lookup, ks: Iterable[str]) -> Number | None:
+    """Given a lookup and keys, return the sum of their values, or None if any is missing."""
+    total: Number = 0
     for k in ks:
-        c = cells.get(k)
-        if c is None or c.value is None:
+        v = get(k)
+        if v is None:
             return None
-        total += c.value
+        total += v
     return total
 
 
-def _check(rule: str, scope: str, lhs: int | float | None, rhs: int | float | None, *, unknown: bool = False) -> Check:
+def i1_sides(get: Lookup, col: str) -> tuple[Number | None, Number | None]:
+    """Given a lookup and a table 三 column, return I1's (received_new + carried_in, outcome.total + carried_out)."""
+    lhs = sum_of(get, [f"t3.received_new.{col}", f"t3.carried_in.{col}"])
+    rhs = sum_of(get, [f"t3.outcome.total.{col}", f"t3.carried_out.{col}"])
+    return lhs, rhs
+
+
+def i2_sides(get: Lookup, col: str, fmt: str) -> tuple[Number | None, Number | None]:
+    """Given a lookup, a table 三 column and the format, return I2's (outcome.total, Σ outcome leaves)."""
+    return get(f"t3.outcome.total.{col}"), sum_of(get, [f"{r}.{col}" for r in K.T3_OUTCOME_LEAVES[fmt]])
+
+
+def t3_balances(get: Lookup, fmt: str) -> bool:
+    """Given a lookup and the format, return whether I1 and I2 hold, every side known, in every column."""
+    for c in K.T3_COLS:
+        for lhs, rhs in (i1_sides(get, c), i2_sides(get, c, fmt)):
+            if lhs is None or rhs is None or lhs != rhs:
+                return False
+    return True
+
+
+def _sum(cells: Mapping[str, CellValue], ks: Sequence[str]) -> Number | None:
+    return sum_of(lookup(cells), ks)
+
+
+def _check(rule: str, scope: str, lhs: Number | None, rhs: Number | None, *, unknown: bool = False) -> Check:
     if unknown or lhs is None or rhs is None:
         return Check(rule, scope, "unknown", lhs, rhs)
     return Check(rule, scope, "ok" if lhs == rhs else "fail", lhs, rhs)
 
 
 def table3_checks(cells: Mapping[str, CellValue], fmt: str) -> list[Check]:
+    """Given keyed cells and table 三's format, return I1 and I2 per column and I3 per row."""
     if fmt not in K.T3_ROWS:
         return []
-    out: list[Check] = []
-    leaves = K.T3_OUTCOME_LEAVES[fmt]
-    for c in K.T3_COLS:
-        lhs = _sum(cells, [f"t3.received_new.{c}", f"t3.carried_in.{c}"])
-        rhs = _sum(cells, [f"t3.outcome.total.{c}", f"t3.carried_out.{c}"])
-        out.append(_check("I1", c, lhs, rhs))
-    for c in K.T3_COLS:
-        lhs = _sum(cells, [f"t3.outcome.total.{c}"])
-        rhs = _sum(cells, [f"{r}.{c}" for r in leaves])
-        out.append(_check("I2", c, lhs, rhs))
+    get = lookup(cells)
+    out: list[Check] = [_check("I1", c, *i1_sides(get, c)) for c in K.T3_COLS]
+    out += [_check("I2", c, *i2_sides(get, c, fmt)) for c in K.T3_COLS]
     for r in K.T3_ROWS[fmt]:
         total = cells.get(f"{r}.total")
         lhs = total.value if total is not None else None
@@ -54,6 +94,7 @@ def table3_checks(cells: Mapping[str, CellValue], fmt: str) -> list[Check]:
 
 
 def table4_checks(cells: Mapping[str, CellValue]) -> list[Check]:
+    """Given keyed cells, return I4 per table 四 group."""
     out = []
     for g in K.T4_GROUPS:
         lhs = _sum(cells, [f"{g}.total"])
@@ -63,6 +104,7 @@ def table4_checks(cells: Mapping[str, CellValue]) -> list[Check]:
 
 
 def sign_checks(cells: Mapping[str, CellValue]) -> list[Check]:
+    """Given keyed cells, return I5 for tables 三 and 四 (the printed cells below zero)."""
     seen = {"t3": 0, "t4": 0}
     negatives = {"t3": 0, "t4": 0}
     for k, c in cells.items():
@@ -76,3 +118,23 @@ def sign_checks(cells: Mapping[str, CellValue]) -> list[Check]:
         for t in ("t3", "t4")
         if seen[t]
     ]
+
+
+def narrative_checks(sections: Mapping[str, str], text: str, cells: Mapping[str, CellValue]) -> list[Check]:
+    """Given the sections, the text and the cells, return S3 for every table 三 figure the overview states.
+
+    A figure matching any of its candidate key sets is `ok`; one that matches none `fail`s against the first.
+    """
+    source = sections.get("s1.overview") or text[:NARRATIVE_FALLBACK_CHARS]
+    get = lookup(cells)
+    out = []
+    for scope, number, targets in narrative_numbers(source):
+        sums = [sum_of(get, keys) for keys in targets]
+        primary = sums[0]
+        if primary is None:
+            out.append(Check("S3", scope, "unknown", number, None))
+        elif number in sums:
+            out.append(Check("S3", scope, "ok", number, number))
+        else:
+            out.append(Check("S3", scope, "fail", number, primary))
+    return out

@@ -1,7 +1,7 @@
 """Typed values the parsers produce, and the intake shape format readers hand to the core.
 
 Readers (HTML, text, PDF, DOCX, …) turn bytes into an :class:`Extracted`: table rows in reading order plus
-the document's plain text. :func:`crawler.parsers.core.build_report` turns that into a :class:`Report`.
+the document's plain text. :func:`crawler.parsers.report.build_report` turns that into a :class:`Report`.
 ``Report.to_json()`` is the ``ogi parse --json`` contract that the archive stores and exports.
 """
 
@@ -50,6 +50,7 @@ class Extracted:
     published_hint: str | None = None  # meta PubDate or similar, any common date format
     images: list[str] = field(default_factory=list)  # image sources inside the body
     positional: bool = True  # True when empty cells in `rows` are real printed blanks (HTML, DOCX)
+    warnings: list[str] = field(default_factory=list)  # what the reader lost (pages, cells): copied to the report
 
 
 @dataclass(slots=True)

@@ -1,0 +1,158 @@
+"""Tables → report (spec/formats.md §1, §5): given a reader's :class:`Extracted`, return a checked :class:`Report`.
+
+The chain, each step a small pure transform:
+
+1. :func:`read_tables` — every intake path that may hold the tables (grid rows, text lines, cell-per-line)
+   through :func:`crawler.parsers.tables.extract_tables`; the best result, completed table by table from
+   the others;
+2. :func:`table_formats` — the format of each table (`formats.t2/t3/t4`);
+3. :func:`crawler.parsers.resolve.resolve_pending` and :func:`~crawler.parsers.resolve.derive`;
+4. the checks (:mod:`crawler.parsers.checks`), or, with no table 三/四, the status decision of
+   :func:`untabled_status` (`pre2019`, `image_only`, `no_tables`, `not_report`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from crawler.parsers import keys as K
+from crawler.parsers.checks import narrative_checks, sign_checks, table3_checks, table4_checks
+from crawler.parsers.labels import doc_format_hint, is_pre2019
+from crawler.parsers.lines import lines_from_cell_per_line, lines_from_rows, lines_from_text
+from crawler.parsers.meta import find_meta, find_sections
+from crawler.parsers.model import Extracted, Report
+from crawler.parsers.resolve import derive, resolve_pending
+from crawler.parsers.tables import TableResult, extract_tables
+
+TABLES_FOUND_ALL = 2  # tables 三 and 四: a result with both needs no other intake path
+META_OVERVIEW_CHARS = 400  # the start of section 一 that metadata may be read from
+TITLE_SEARCH_CHARS = 3000  # where a report title is looked for in the text when none was found
+IMAGE_ONLY_MAX_TEXT = 1500  # a report with images and less text than this has its tables as pictures
+SHORT_TABLE_SECTION = 300  # a section 三 shorter than this holds no table text
+REPORT_TITLE_RE = re.compile(r"信息公开.{0,6}(?:年度报告|年报)")
+_ORDER = {
+    k: i
+    for i, k in enumerate(
+        [
+            *K.t2_keys("gov2021"),
+            *K.t2_keys("gov2019"),
+            *K.t3_keys("gov2021"),
+            *[f"t3.outcome.other.sum.{c}" for c in K.T3_COLS],
+            *[f"{g}.{c}" for g in K.T3_GROUPS for c in K.T3_COLS],
+            *K.T4_KEYS,
+        ]
+    )
+}
+
+
+def score(res: TableResult) -> tuple[int, int]:
+    """Given a table result, return (tables 三/四 found, cells known): the better result is the larger."""
+    known = sum(1 for c in res.cells.values() if c.value is not None)
+    return (int(res.t3_found) + int(res.t4_found), known)
+
+
+def read_tables(ex: Extracted) -> TableResult:
+    """Given the intake, return the best table result of its paths, with a table it missed taken from another."""
+    results = []
+    if ex.rows:
+        results.append(extract_tables(lines_from_rows(ex.rows, ex.path, ex.positional)))
+    if not results or score(results[0])[0] < TABLES_FOUND_ALL:
+        results.append(extract_tables(lines_from_text(ex.text, ex.text_path)))
+        if score(results[-1])[0] < TABLES_FOUND_ALL:
+            results.append(extract_tables(lines_from_cell_per_line(ex.text, ex.text_path + "-cells")))
+    res = max(results, key=score)
+    for other in results:
+        if other is res:
+            continue
+        if not res.t4_found and other.t4_found:
+            res.cells.update({k: v for k, v in other.cells.items() if k.startswith("t4.")})
+            res.t4_found = True
+        if res.t2_format == "none" and other.t2_format != "none":
+            res.cells.update({k: v for k, v in other.cells.items() if k.startswith("t2.")})
+            res.t2_format = other.t2_format
+    return res
+
+
+def table_formats(res: TableResult, text: str) -> dict[str, str]:
+    """Given a table result and the document's text, return the format of each table (`t2`, `t3`, `t4`)."""
+    t3f = res.t3_format if res.t3_found else "none"
+    t2f = res.t2_format
+    if t2f == "none" and any(k.startswith("t2.") for k in res.cells):
+        t2f = doc_format_hint(text)
+    t4f = "none"
+    if res.t4_found:  # table 四 is the same in both formats: it takes the report's format
+        t4f = t3f if t3f != "none" else t2f
+        if t4f == "none":
+            t4f = doc_format_hint(text)
+        if t4f == "none":
+            t4f = "gov2021"
+    return {"t2": t2f, "t3": t3f, "t4": t4f}
+
+
+def key_order(key: str) -> tuple[int, str]:
+    """Given a cell key, return its sort key: the tables' printed order, unknown keys last."""
+    return (_ORDER.get(key, 10_000), key)
+
+
+def build_report(ex: Extracted, *, source: str | None = None) -> Report:
+    """Given a reader's Extracted, return a checked Report. Pure; never raises for odd content."""
+    report = Report(source=source, source_kind=ex.source_kind, text=ex.text)
+    report.warnings.extend(ex.warnings)
+    sections, preface = find_sections(ex.text)
+    report.sections = sections
+    meta = find_meta(ex.text, ex.title_hint, ex.published_hint, preface, sections.get("s1.overview", "")[:META_OVERVIEW_CHARS])
+    report.title, report.agency, report.year = meta.title, meta.agency, meta.year
+    report.year_source, report.published, report.scope = meta.year_source, meta.published, meta.scope
+
+    res = read_tables(ex)
+    report.warnings.extend(res.warnings)
+    cells = res.cells
+    report.formats = table_formats(res, ex.text)
+    t2f, t3f = report.formats["t2"], report.formats["t3"]
+    report.mixed_format = len({f for f in (t2f, t3f) if f in ("gov2021", "gov2019")}) == 2
+
+    if res.pending:
+        resolved = resolve_pending(cells, res.pending, t3f)
+        for key in res.pending:
+            if key not in resolved:
+                report.warnings.append(f"{key}: digit run has several readings; left unknown")
+    derive(cells, t3f)
+    report.cells = dict(sorted(cells.items(), key=lambda kv: key_order(kv[0])))
+
+    if res.t3_found or res.t4_found:
+        report.status, report.ok = "report", True
+        t4_checks = table4_checks(report.cells) if res.t4_found else []
+        report.checks = [
+            *table3_checks(report.cells, t3f),
+            *t4_checks,
+            *sign_checks(report.cells),
+            *narrative_checks(sections, ex.text, report.cells),
+        ]
+        return report
+    report.cells = {k: v for k, v in report.cells.items() if k.startswith("t2.")}
+    return untabled_status(report, ex, sections)
+
+
+def untabled_status(report: Report, ex: Extracted, sections: dict[str, str]) -> Report:
+    """Given a report with no table 三/四, return it with its status: pre2019, image_only, no_tables or not_report."""
+    has_title = bool(report.title) or (
+        len(sections) >= 3 and bool(REPORT_TITLE_RE.search(ex.text[:TITLE_SEARCH_CHARS]))
+    )
+    if is_pre2019(ex.text) and (has_title or len(sections) >= 3):
+        report.status, report.ok = "pre2019", True
+        report.formats = {"t2": "pre2019", "t3": "pre2019", "t4": "pre2019"}
+        return report
+    image_title = bool(report.title and "图片" in report.title)
+    # tables as pictures: little text overall, or a section 三 with no table text where the table should be
+    short_tables = "s3.requests" in sections and len(sections["s3.requests"]) < SHORT_TABLE_SECTION
+    if has_title and ((ex.images and (len(ex.text) < IMAGE_ONLY_MAX_TEXT or short_tables)) or image_title):
+        report.status, report.ok = "image_only", True
+        report.warnings.append(f"tables are images ({len(ex.images)} images); kept for OCR")
+        return report
+    if has_title:
+        report.status, report.ok = "no_tables", True
+        report.warnings.append("a report title but no table 三/四 found")
+        return report
+    report.status, report.ok = "not_report", False
+    report.error = "not an annual report: no table 三/四 and no report title"
+    return report

@@ -1,0 +1,377 @@
+"""Lines → tables (spec/formats.md §3–§4, §10): given :class:`Line` objects, return the keyed cells of tables 二/三/四.
+
+:func:`extract_tables` is a small state machine over the lines: table 二 rows under a `信息内容` header, table
+三 rows from `本年新收` to `结转下年度`, then the table 四 data row. Table 三 rows are collected with their label
+keys and assembled afterwards (:func:`assemble_t3`): rows whose label was lost (PDF extraction) fill the gap
+between two labelled rows, in order, only when the number of such rows equals the number of missing keys there.
+Digit runs are split only where the identities leave exactly one reading (the joint choice across rows is
+:mod:`crawler.parsers.resolve`'s).
+
+Widths come from the key definitions: a table 三 row has ``len(T3_COLS)`` cells, table 四 ``len(T4_KEYS)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from crawler.parsers import keys as K
+from crawler.parsers.digits import row_identity, splits, t4_identity, unique_split
+from crawler.parsers.labels import (
+    T2_HEADERS,
+    T3_COL_LABELS,
+    T4_HEADER_RE,
+    classify_t3,
+    group_of,
+    t2_row_key,
+)
+from crawler.parsers.lines import Line, Tok, make_tok
+from crawler.parsers.model import CellValue
+from crawler.parsers.normalize import strip_numbering, to_wan
+
+T3_WIDTH = len(K.T3_COLS)  # value cells in a table 三 row (6 applicant columns + 总计)
+T3_PARTS = len(K.T3_C6)  # the applicant columns that add up to 总计
+T4_WIDTH = len(K.T4_KEYS)  # the one table 四 data row (3 groups × 5 columns)
+T3_ROW_COUNTS = {len(rows): fmt for fmt, rows in K.T3_ROWS.items()}  # a complete table 三's row count → format
+T3_FIRST_ROW_MIN_VALS = 5  # values on a bare `本年新收` line (no header seen) for it to open table 三
+T3_STRAY_MAX_VALS = 4  # an unlabelled line with fewer values inside table 三 is a page number or footnote
+T3_GROUP_LABEL_MAX = 40  # a value-less label this long or longer is prose, not a group label
+T3_GROUP_ROW_LABEL_MAX = 60  # the same for a group label carried on a row with values
+T4_BARE_ROW_MIN_VALS = 12  # an unlabelled line this long right after 结转下年度 is table 四's data row
+T4_MIN_PRINTED = 10  # table 四 row with this many values and the rest lost (missing cells) is kept, rest unknown
+MONEY_COLS = frozenset(k.rsplit(".", 1)[1] for k in K.MONEY_KEYS)  # `amount_wan`, `amount`
+_UNKNOWN = Tok("", None, "unknown")
+_BLANK = Tok("", 0, "blank")
+
+
+@dataclass
+class TableResult:
+    """The keyed cells of one pass over the lines, with what was found and what is left to resolve."""
+
+    cells: dict[str, CellValue] = field(default_factory=dict)
+    t2_format: str = "none"
+    t3_format: str = "none"
+    t3_found: bool = False
+    t4_found: bool = False
+    pending: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)  # t3 rows with several readings
+    warnings: list[str] = field(default_factory=list)
+
+
+
+def t3_col_order(header_lines: list[Line]) -> tuple[str, ...]:
+    """Column order from the header rows' labels when the grid positions are known, else the official order."""
+    cols: dict[int, str] = {}
+    for line in header_lines:
+        for col, span, text in line.header_cols:
+            for c in range(col, col + span):
+                cols[c] = cols.get(c, "") + text
+    found: dict[str, int] = {}
+    for c in sorted(cols):
+        text = cols[c]
+        for core, key in T3_COL_LABELS:
+            if core in text:
+                if key == "other_org" and "法人" not in text and "组织" not in text:
+                    continue
+                if key not in found:
+                    found[key] = c
+                break
+    if len(found) == T3_WIDTH and len(set(found.values())) == T3_WIDTH:
+        return tuple(sorted(found, key=found.__getitem__))
+    return K.T3_COLS
+
+
+def extract_tables(lines: list[Line]) -> TableResult:
+    """Given the lines of one intake path, return the cells of tables 二/三/四 found in them."""
+    res = TableResult()
+    state = "pre"
+    group: str | None = None
+    t2_cols: tuple[str, ...] = ()
+    t2_formats: set[str] = set()
+    header_lines: list[Line] = []
+    t3_rows: list[tuple[str | None, Line]] = []
+    for line in lines:
+        label = line.label
+        if state in ("pre", "t2"):
+            if "信息内容" in label or (not line.vals and any(h in label for h, _f, _k in T2_HEADERS)):
+                t2_cols, fmts = t2_header_columns(label)
+                t2_formats |= fmts
+                state = "t2"
+                continue
+            key3 = classify_t3(label, None) if (line.vals or line.run) else None
+            if key3 == "t3.received_new" and (len(line.vals) >= T3_FIRST_ROW_MIN_VALS or line.run or (header_lines and line.vals)):
+                state = "t3"
+            elif state == "t2" and (line.vals or line.run or line.tail):
+                read_t2_row(line, t2_cols, res)
+                continue
+            else:
+                if "申请人情况" in label or "自然人" in label or "勾稽" in label:
+                    header_lines.append(line)
+                continue
+        if state == "t3":
+            if not line.vals and not line.run:
+                if "申请人情况" in label or "自然人" in label:
+                    header_lines.append(line)
+                if T4_HEADER_RE.search(label) and t3_rows:
+                    state = "t4"
+                    continue
+                g = group_of(label)
+                if g and len(label) < T3_GROUP_LABEL_MAX:
+                    group = g
+                continue
+            if len(line.vals) >= T4_BARE_ROW_MIN_VALS and not line.labels and t3_rows and t3_rows[-1][0] == "t3.carried_out":
+                state = "t4"
+            else:
+                key = classify_t3(label, group)
+                g = group_of(label)
+                if g and len(label) < T3_GROUP_ROW_LABEL_MAX:
+                    group = g
+                if key is None and len(line.vals) < T3_STRAY_MAX_VALS and not line.run:
+                    continue  # a stray number (page number, footnote) inside the table
+                t3_rows.append((key, line))
+                if key == "t3.carried_out":
+                    state = "t4"
+                continue
+        if state == "t4" and not res.t4_found:
+            if line.vals or line.run:
+                if read_t4_row(line, res):
+                    state = "done"
+    res.t2_format = pick_t2_format(t2_formats)
+    assemble_t3(t3_rows, t3_col_order(header_lines), res, res.t2_format)
+    return res
+
+
+def pick_t2_format(fmts: set[str]) -> str:
+    """Given the formats table 二's header cells point to, return the table's format or `none`."""
+    fmts = {f for f in fmts if f}
+    if len(fmts) == 1:
+        return fmts.pop()
+    if "gov2019" in fmts:  # 2019-only columns seen next to a shared one
+        return "gov2019"
+    return "none"
+
+
+@lru_cache(maxsize=1024)
+def t2_header_columns(label: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Given a table 二 header row's label, return its column keys left to right and the formats they name."""
+    found: list[tuple[int, str]] = []
+    fmts: set[str] = set()
+    taken: list[tuple[int, int]] = []
+    for core, fmt, key in T2_HEADERS:
+        for m in re.finditer(re.escape(core), label):
+            if any(m.start() < b and a < m.end() for a, b in taken):
+                continue
+            taken.append((m.start(), m.end()))
+            found.append((m.start(), key))
+            if fmt:
+                fmts.add(fmt)
+    found.sort()
+    return tuple(k for _p, k in found), frozenset(fmts)
+
+
+def read_t2_row(line: Line, cols: tuple[str, ...], res: TableResult) -> None:
+    """Given a table 二 data line and its block's column keys, store the row's cells (or unknowns) in `res`."""
+    leaf = strip_numbering(line.labels[-1]) if line.labels else ""
+    row_key = t2_row_key(leaf)
+    if row_key is None or not cols:
+        return
+    if line.tail is not None and len(line.tail) >= len(cols) and not any(line.tail[len(cols) :]):
+        line = Line(line.labels, [make_tok(c) for c in line.tail[: len(cols)]], line.path)  # pipe cells hold positions
+    run = line.run or ([t.raw for t in line.vals] if all(t.raw.isdigit() for t in line.vals) else [])
+    if run and len(run) < len(cols):
+        cand, _all = unique_split(run, len(cols))
+        if cand is None:
+            for c in cols:
+                res.cells[f"{row_key}.{c}"] = CellValue(None, " ".join(run), "unknown", line.path + "-digits")
+            res.warnings.append(f"table 二 row {row_key}: digit run {''.join(run)!r} has several readings; left unknown")
+            return
+        for c, v in zip(cols, cand, strict=True):
+            res.cells[f"{row_key}.{c}"] = CellValue(v, " ".join(run), "num", line.path + "-digits")
+        return
+    vals = line.vals
+    if len(vals) != len(cols):
+        for c in cols:
+            res.cells[f"{row_key}.{c}"] = CellValue(None, " ".join(t.raw for t in vals), "unknown", line.path)
+        res.warnings.append(f"table 二 row {row_key}: {len(vals)} values for {len(cols)} columns")
+        return
+    for c, t in zip(cols, vals, strict=True):
+        value = t.value
+        if value is not None and c in MONEY_COLS:
+            value = to_wan(value, t.unit)
+        elif value is not None and t.unit and c not in MONEY_COLS:
+            value = None
+        res.cells[f"{row_key}.{c}"] = CellValue(value, t.raw, t.flag if value is not None else "unknown", line.path)
+
+
+def read_t4_row(line: Line, res: TableResult) -> bool:
+    """Given a candidate table 四 data line, store its cells in `res`; return whether it was table 四's row."""
+    raw = " ".join(line.run) if line.run else ""
+    if line.run and len(line.run) < T4_WIDTH:
+        cand, _ = unique_split(line.run, T4_WIDTH, t4_identity)
+        if cand is None:
+            if sum(len(t) for t in line.run) < T4_WIDTH:
+                return False
+            for k in K.T4_KEYS:
+                res.cells[k] = CellValue(None, raw, "unknown", line.path + "-digits")
+            res.warnings.append("table 四: digit run with no unique reading")
+            res.t4_found = True
+            return True
+        for k, v in zip(K.T4_KEYS, cand, strict=True):
+            res.cells[k] = CellValue(v, raw, "inferred", line.path + "-digits")
+        res.t4_found = True
+        return True
+    vals = line.vals
+    if line.tail is not None and len(line.tail) == T4_WIDTH:
+        vals = [make_tok(c) for c in line.tail]  # a pipe table row: positions hold, empties are printed blanks
+    if len(vals) < T4_WIDTH:
+        if len(vals) + line.missing >= T4_WIDTH and len(vals) >= T4_MIN_PRINTED:
+            vals = vals + [_UNKNOWN] * (T4_WIDTH - len(vals))
+        else:
+            return False
+    if len(vals) > T4_WIDTH:
+        if all(t.flag == "blank" for t in vals[T4_WIDTH:]):
+            vals = vals[:T4_WIDTH]
+        else:
+            res.warnings.append(f"table 四: {len(vals)} values in its data row")
+            return False
+    for k, t in zip(K.T4_KEYS, vals, strict=True):
+        res.cells[k] = CellValue(t.value, t.raw, t.flag, line.path)
+    res.t4_found = True
+    return True
+
+
+def t3_row_values(line: Line) -> list[Tok] | list[tuple[int, ...]] | None:
+    """Given a table 三 line, return its seven tokens; or the candidate readings of a digit run; or None."""
+    if line.run:
+        cands = [c for c in splits(line.run, T3_WIDTH) if row_identity(c)]
+        return cands
+    vals = line.vals
+    if line.tail is not None and len(line.tail) >= T3_WIDTH and len(vals) < T3_WIDTH:
+        # a pipe table: cell positions hold. Merged-label residue sits left, trailing spare cells right.
+        tail = list(line.tail)
+        while len(tail) > T3_WIDTH and not tail[0]:
+            tail.pop(0)
+        while len(tail) > T3_WIDTH and not tail[-1]:
+            tail.pop()
+        if len(tail) == T3_WIDTH:
+            toks = [make_tok(c) for c in tail]
+            if not tail[T3_PARTS] and any(t.value for t in toks[:T3_PARTS]):
+                # an empty 总计 beside non-zero parts in extracted text may be a lost value: never derive it
+                toks[T3_PARTS] = _UNKNOWN
+            return toks
+    if len(vals) == T3_WIDTH:
+        return vals
+    if len(vals) > T3_WIDTH:
+        extra = vals[T3_WIDTH:]
+        if all(t.flag in ("blank", "unknown") and not t.raw for t in extra):
+            return vals[:T3_WIDTH]
+        return None
+    # fewer than 7 printed: markdown/grid empties already became blank/unknown tokens; the rest are missing
+    if line.missing and len(vals) + line.missing >= T3_WIDTH:
+        return vals + [_UNKNOWN] * (T3_WIDTH - len(vals))
+    return place_short(vals)
+
+
+def place_short(vals: list[Tok]) -> list[Tok] | None:
+    """§10: fewer than 7 values in flattened text — left or right placement, kept only if exactly one fits I3."""
+    if not vals:
+        return None
+    gap = T3_WIDTH - len(vals)
+    options = [vals + [_BLANK] * gap, [_BLANK] * gap + vals]
+    fits = []
+    for opt in options:
+        nums = [t.value for t in opt]
+        if None not in nums and sum(nums[:T3_PARTS]) == nums[T3_PARTS]:  # type: ignore[arg-type]
+            fits.append(opt)
+    if len(fits) == 1:
+        return fits[0]
+    return [Tok(" ".join(t.raw for t in vals), None, "unknown")] * T3_WIDTH  # neither or both fit: the row is unknown
+
+
+def assemble_t3(
+    rows: list[tuple[str | None, Line]], col_order: tuple[str, ...], res: TableResult, hint: str = "none"
+) -> None:
+    """Given table 三's lines with their label keys (None: label lost), decide the format and store every row."""
+    if not rows:
+        return
+    res.t3_found = True
+    labelled = {k for k, _ in rows if k}
+    if labelled & {"t3.outcome.other.no_correction", "t3.outcome.other.unpaid_fee", "t3.outcome.other.misc"}:
+        fmt = "gov2021"
+    elif "t3.outcome.other.sum" in labelled:
+        fmt = "gov2019"
+    elif len(rows) in T3_ROW_COUNTS:  # a complete table without its (六) labels: its row count tells
+        fmt = T3_ROW_COUNTS[len(rows)]
+    else:  # a partial table: the rest of the document tells (table 二's columns)
+        fmt = hint if hint in K.T3_ROWS else "gov2021"
+    res.t3_format = fmt
+    order = K.T3_ROWS[fmt]
+    index = {k: i for i, k in enumerate(order)}
+    # a gov2019 (六) label in a 2021 table, or vice versa, is placed by its neighbours
+    assigned: list[tuple[str, Line]] = []
+    pending: list[Line] = []
+    last = -1
+    for key, line in rows:
+        if key is not None and key not in index:
+            key = None
+        if key is None:
+            pending.append(line)
+            continue
+        i = index[key]
+        if i <= last:
+            res.warnings.append(f"table 三: row {key} out of order, ignored")
+            continue
+        fill_gap(order[last + 1 : i], pending, assigned, res)
+        pending = []
+        assigned.append((key, line))
+        last = i
+    fill_gap(order[last + 1 :], pending, assigned, res, tail=True)
+    for key, line in assigned:
+        store_t3_row(key, line, col_order, res)
+
+
+def fill_gap(missing: tuple[str, ...], pending: list[Line], assigned: list, res: TableResult, tail: bool = False) -> None:
+    """Given the keys missing between two labelled rows and the unlabelled rows there, assign them in order
+    when the counts agree (all of them at the table's end); otherwise record a warning."""
+    if not pending:
+        return
+    if tail:
+        pending = pending[: len(missing)] if len(pending) > len(missing) else pending
+    if len(pending) == len(missing):
+        for key, line in zip(missing, pending, strict=True):
+            line.path = line.path + "-order"
+            assigned.append((key, line))
+    else:
+        res.warnings.append(
+            f"table 三: {len(pending)} unlabelled rows for {len(missing)} missing rows "
+            f"({', '.join(missing[:3])}…); left unknown"
+        )
+
+
+def store_t3_row(key: str, line: Line, col_order: tuple[str, ...], res: TableResult) -> None:
+    """Given a table 三 row key and its line, store its seven cells (values, unknowns or pending readings)."""
+    vals = t3_row_values(line)
+    raw_run = " ".join(line.run)
+    if vals is None or (isinstance(vals, list) and not vals):
+        for c in col_order:
+            res.cells[f"{key}.{c}"] = CellValue(None, raw_run or " ".join(t.raw for t in line.vals), "unknown", line.path)
+        return
+    if isinstance(vals[0], tuple):  # digit-run readings
+        cands: list[tuple[int, ...]] = vals  # type: ignore[assignment]
+        if len(cands) == 1:
+            only_split = len(splits(line.run, T3_WIDTH)) == 1
+            for c, v in zip(col_order, cands[0], strict=True):
+                res.cells[f"{key}.{c}"] = CellValue(v, raw_run, "num" if only_split else "inferred", line.path + "-digits")
+        else:
+            res.pending[key] = cands
+            for c in col_order:
+                res.cells[f"{key}.{c}"] = CellValue(None, raw_run, "unknown", line.path + "-digits")
+        return
+    for c, t in zip(col_order, vals, strict=True):
+        value = t.value
+        flag = t.flag
+        if value is not None and (t.unit or (isinstance(value, float) and not value.is_integer())):
+            value, flag = None, "unknown"
+        elif isinstance(value, float):
+            value = int(value)
+        res.cells[f"{key}.{c}"] = CellValue(value, t.raw, flag, line.path)
