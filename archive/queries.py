@@ -1,4 +1,4 @@
-"""Query helpers: full-text search with a short-query fallback, export of parse objects, the tidy long rows."""
+"""The read side: parse objects rebuilt from stored versions (and their comparable form), full-text search with a short-query fallback, export of parse objects, the tidy long rows."""
 
 from __future__ import annotations
 
@@ -6,11 +6,20 @@ import csv
 import io
 import json
 import logging
+import sqlite3
+from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from archive import schema
-from archive.store import Archive
+
+
+class Archive(Protocol):
+    """What the read side needs of an open :class:`archive.store.Archive` (typed structurally, so that this
+    module does not import the store, which imports it)."""
+
+    @property
+    def conn(self) -> sqlite3.Connection: ...
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +50,77 @@ LONG_COLUMNS = (
     "sha256",
     "url",
 )
+
+
+def _canon_raw(value: Any, raw: Any) -> Any:
+    """Raw text stored only when it differs from the plain rendering of an integer value (saves space)."""
+    if raw is not None and type(value) is int and raw == str(value):
+        return None
+    return raw
+
+
+def main_path(paths: dict[str, Any]) -> Any:
+    """Given the cells' reader paths, return the most common one (stored once per version; cells store only paths that differ)."""
+    if not paths:
+        return None
+    return Counter(paths.values()).most_common(1)[0][0]  # ties: the first seen, as max() over a dict
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-shaped copy (tuples become lists, keys sorted) so that a parse compares equal to its stored form."""
+    return json.loads(json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str))
+
+
+def comparable_parse(parsed: dict[str, Any]) -> tuple[Any, ...]:
+    """What the archive stores of a parse object, in a form that compares equal exactly when two parses
+    would be stored the same way (``queries.parse_object`` of a stored version gives back an equal form)."""
+    cells: dict[str, Any] = parsed.get("cells") or {}
+    flags: dict[str, Any] = parsed.get("flags") or {}
+    raws: dict[str, Any] = parsed.get("raw") or {}
+    paths: dict[str, Any] = parsed.get("paths") or {}
+    cell_path = main_path(paths)
+    formats = parsed.get("formats") or {}
+    ok = parsed.get("ok")
+    scalars = tuple(
+        parsed.get(k)
+        for k in (
+            "source",
+            "error",
+            "source_kind",
+            "title",
+            "agency",
+            "year",
+            "year_source",
+            "published",
+            "scope",
+        )
+    )
+    return (
+        parsed.get("status") or ("report" if ok else "error"),
+        None if ok is None else bool(ok),
+        scalars,
+        (formats.get("t2"), formats.get("t3"), formats.get("t4")),
+        bool(parsed.get("mixed_format")),
+        {
+            k: (v, _canon_raw(v, raws.get(k)), flags.get(k) or "num", paths.get(k) or cell_path)
+            for k, v in cells.items()
+        },
+        [
+            (
+                c.get("rule") or "",
+                c.get("scope") or "",
+                c.get("status") or "unknown",
+                c.get("lhs"),
+                c.get("rhs"),
+                c.get("detail") or None,
+            )
+            for c in parsed.get("checks") or []
+        ],
+        {k: t or "" for k, t in (parsed.get("sections") or {}).items()},
+        _plain(parsed.get("warnings") or []),
+        _plain({k: v for k, v in parsed.items() if k not in schema.PARSE_FIELDS and k not in schema.EXPORT_FIELDS}),
+        parsed.get("text") or "",
+    )
 
 
 def search(arc: Archive, q: str, *, limit: int = 100) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@ Datasette over it, stored documents through the current parser again."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import logging
@@ -32,6 +31,13 @@ CONTENT_TYPES = {
     ".xls": "application/vnd.ms-excel",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def _export_formats() -> list[str]:
+    """Given the archive's exporters, return the names ``--format`` accepts."""
+    from archive.export import EXPORTERS
+
+    return sorted(EXPORTERS)
 
 
 def _content_type(path: Path) -> str | None:
@@ -159,7 +165,7 @@ def _emit(line: dict[str, Any], as_json: bool) -> None:
 @click.option(
     "--db", "db", required=True, type=click.Path(exists=True, dir_okay=False), help="Archive database."
 )
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(_export_formats()), default="jsonl", show_default=True)
 @click.option(
     "-o",
     "--output",
@@ -183,24 +189,16 @@ def export_cmd(db: str, fmt: str, output: Path | None, codebook: Path | None) ->
 
         ogi export --db ogi.db --format csv -o cells.csv
     """
-    from archive import ArchiveError, queries
+    from archive import ArchiveError
+    from archive.export import EXPORTERS
 
     arc = _open(db)
     out: IO[str]
     out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+    book = codebook or (output.with_name(output.stem + ".codebook.csv") if output else None)
     try:
-        if fmt == "jsonl":
-            for obj in queries.iter_export(arc):
-                out.write(json.dumps(obj, ensure_ascii=False) + "\n")
-        else:
-            writer = csv.writer(out)
-            writer.writerow(queries.LONG_COLUMNS)
-            writer.writerows(queries.iter_long_rows(arc))
-            book = codebook or (output.with_name(output.stem + ".codebook.csv") if output else None)
-            if book is not None:
-                book.write_text(queries.codebook_csv(arc), encoding="utf-8")
-            else:
-                click.echo("note: no codebook written (give --codebook PATH or -o FILE)", err=True)
+        for note in EXPORTERS[fmt](arc, out, book):
+            click.echo(note, err=True)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
     except sqlite3.DatabaseError as exc:

@@ -9,24 +9,43 @@ from archive.serve import load_metadata
 from crawler.parsers import keys
 
 
-def test_t3_rows_and_columns_match_the_parser_keys():
-    assert schema.T3_COLS == keys.T3_COLS
-    for fmt, rows in keys.T3_ROWS.items():
-        assert set(rows) <= set(schema.T3_ROWS), fmt
-    assert set(keys.T3_GROUPS) <= set(schema.T3_ROWS)
+def test_parser_keys_are_the_schema_keys():
+    """crawler.parsers.keys re-exports archive.schema: the same objects, under the names the parsers use."""
+    assert keys.T3_COLS is schema.T3_COLS and keys.T4_COLS is schema.T4_COLS
+    assert keys.T3_ROWS is schema.T3_FORMAT_ROWS and keys.T2_ROWS is schema.T2_FORMAT_ROWS
+    assert keys.T4_GROUPS is schema.T4_GROUP_KEYS and keys.T4_KEYS is schema.T4_KEYS
+    for name in keys.__all__:
+        assert getattr(keys, name) is not None, name
+    assert (schema.T3_WIDTH, schema.T4_WIDTH) == (7, 15)
+
+
+def test_t3_rows_have_labels_in_physical_order():
+    for fmt, rows in schema.T3_FORMAT_ROWS.items():
+        assert set(rows) <= set(schema.T3_ROW_LABELS), fmt
+    assert set(schema.T3_GROUPS) <= set(schema.T3_ROW_LABELS)
+    assert list(schema.T3_ROW_LABELS) == list(schema.T3_ALL_ROWS)
     # the physical gov2021 order is kept
-    order = list(schema.T3_ROWS)
-    assert [r for r in order if r in keys.T3_ROWS["gov2021"]] == list(keys.T3_ROWS["gov2021"])
+    order = list(schema.T3_ROW_LABELS)
+    assert [r for r in order if r in schema.T3_FORMAT_ROWS["gov2021"]] == list(schema.T3_FORMAT_ROWS["gov2021"])
 
 
-def test_t4_and_t2_match_the_parser_keys():
-    assert tuple(schema.T4_GROUPS) == keys.T4_GROUPS
-    assert schema.T4_COLS == keys.T4_COLS
-    for fmt, rows in keys.T2_ROWS.items():
+def test_t4_and_t2_rows_and_columns_have_labels():
+    assert tuple(schema.T4_GROUP_LABELS) == schema.T4_GROUP_KEYS
+    assert set(schema.T4_COL_LABELS) == set(schema.T4_COLS)
+    for fmt, rows in schema.T2_FORMAT_ROWS.items():
         for row, cols in rows:
-            assert row in schema.T2_ROWS, (fmt, row)
-            assert set(cols) <= set(schema.T2_COLS), (fmt, row)
-    assert set(keys.SECTION_KEYS) == set(schema.SECTION_LABELS)
+            assert row in schema.T2_ROW_LABELS, (fmt, row)
+            assert set(cols) <= set(schema.T2_COL_LABELS), (fmt, row)
+    assert set(schema.SECTION_KEYS) == set(schema.SECTION_LABELS)
+
+
+def test_check_rules_registry():
+    assert set(schema.CHECK_RULES) == {"I1", "I2", "I3", "I4", "I5", "S3"}
+    for rule, (kind, description) in schema.CHECK_RULES.items():
+        assert kind in schema.CHECK_KINDS, rule
+        assert "=" in description or "≥" in description, (rule, description)  # the formula is stated
+    assert schema.rule_kind("S3") == "narrative" and schema.rule_kind("I1") == "identity"
+    assert schema.rule_kind("S9") is None
 
 
 def test_every_parser_key_has_a_label(arc):
