@@ -1,4 +1,5 @@
-"""Downloader middlewares: safety, loopback host mapping, Retry-After/back-off, conditional requests.
+"""Downloader middlewares (safety, loopback host mapping, Retry-After/back-off, conditional requests and
+their 304 replay) and the crawl-mode spider middleware.
 
 Settings are read once in ``from_crawler``.
 
@@ -13,13 +14,23 @@ Settings are read once in ``from_crawler``.
   the whole host (Scrapy would read the error page as "allow all"): every request there fails with
   ``robots/403``. A URL disallowed by the rules fails with ``robots``.
 * ``ConditionalRequestMiddleware``: ``If-None-Match``/``If-Modified-Since`` from the archive's last fetch of
-  the URL, only when that copy was fully processed (so an interrupted crawl re-parses what it had not).
+  the URL (GET only). Documents are asked conditionally only when that copy was fully processed (so an
+  interrupted crawl re-parses what it had not); list pages whenever the archive holds a copy. A 304 is
+  replayed: the spider gets the archived bytes as a 200 response flagged ``ogi_not_modified`` (its links are
+  followed again; the pipeline archives nothing new); an unreadable copy sends the request again
+  unconditionally.
+* ``CrawlModeMiddleware`` (spider middleware, ``OGI_MODE``): ``light`` drops requests for documents the
+  archive already fetched and processed (counted once per URL in ``ogi/known_items[/<source>]`` and
+  ``ogi/known_reports/<source>``, which the pipeline reads); ``revisions`` replaces a source's start request by
+  conditional requests for its known reports (``ogi/revisions/<source>``), or walks the source when it has
+  none (``ogi/revisions/walked``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,9 +39,12 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import Request, Response
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 
+from crawler.gateway import ArchiveGateway
+from crawler.modes import FOUND, crawl_mode
 from crawler.safety import UnsafeURL, check_address, check_url, same_site
 
 logger = logging.getLogger(__name__)
@@ -58,6 +72,7 @@ class SafetyMiddleware:
         self.crawler = crawler
         self.allow_private = crawler.settings.getbool("OGI_ALLOW_PRIVATE")
         self.host_map: dict[str, str] = dict(crawler.settings.getdict("OGI_HOST_MAP"))
+        self.extra_sites = tuple(crawler.settings.getlist("OGI_EXTRA_SITES"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SafetyMiddleware:
@@ -70,7 +85,7 @@ class SafetyMiddleware:
 
     async def process_request(self, request: Request) -> None:
         site = request.meta.get("ogi_site")
-        if site and not same_site(request.url, site):
+        if site and not same_site(request.url, site, self.extra_sites):
             self._refuse(request, "offsite", f"{request.url} is not on the site of {site}")
         host = urlsplit(request.url).hostname or ""
         target = mapped_proxy(host, self.host_map)
@@ -173,22 +188,27 @@ class RobotsMiddleware(RobotsTxtMiddleware):
             raise RefusedRequest("robots", str(exc)) from None
 
 
+CONDITIONAL_HEADERS = (b"if-none-match", b"if-modified-since")
+
+
 class ConditionalRequestMiddleware:
-    def __init__(self, crawler: Crawler) -> None:
+    """Conditional GETs from the archive's last fetch, and the replay of a 304 from the archived copy."""
+
+    def __init__(self, crawler: Crawler, gateway: Callable[[], ArchiveGateway]) -> None:
         self.crawler = crawler
+        self._gateway = gateway
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
-        return cls(crawler)
+        return cls(crawler, lambda: ArchiveGateway.for_crawler(crawler))
 
     def process_request(self, request: Request) -> None:
-        if not request.meta.get("ogi_conditional") or "ogi_prev" in request.meta:
+        if not request.meta.get("ogi_conditional") or "ogi_prev" in request.meta or request.method != "GET":
             return
-        from crawler.pipelines import ArchiveGateway
-
-        gateway = ArchiveGateway.for_crawler(self.crawler)
+        gateway = self._gateway()
         prev = gateway.last_fetch(request.url)
-        if not prev or not prev.get("sha256") or not gateway.processed(prev["sha256"]):
+        is_list = request.meta.get("ogi_kind") == "list"
+        if not prev or not prev.get("sha256") or not (is_list or gateway.processed(prev["sha256"])):
             request.meta["ogi_prev"] = None
             return
         request.meta["ogi_prev"] = prev
@@ -197,3 +217,89 @@ class ConditionalRequestMiddleware:
         if prev.get("last_modified"):
             request.headers[b"If-Modified-Since"] = prev["last_modified"]
         self.crawler.stats.inc_value("ogi/conditional")
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        """A 304 to a conditional request becomes the archived copy (flagged ``ogi_not_modified``), or the
+        request again without conditions when that copy cannot be read."""
+        prev = request.meta.get("ogi_prev") or {}
+        if response.status != 304 or not prev.get("sha256"):
+            return response
+        body = self._gateway().read_document(prev["sha256"])
+        if body is None:
+            self.crawler.stats.inc_value("ogi/refetch_304")
+            return unconditional(request)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != b"content-length"}
+        if b"Content-Type" not in response.headers:
+            headers[b"Content-Type"] = b"text/html"
+        self.crawler.stats.inc_value("ogi/replayed_304")
+        request.meta["ogi_not_modified"] = True
+        return HtmlResponse(response.url, status=200, headers=headers, body=body, request=request)
+
+
+def unconditional(request: Request) -> Request:
+    """Given a conditional request, return it again without If-None-Match/If-Modified-Since (its archived copy
+    is unreadable, so a 304 tells us nothing we can use)."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in CONDITIONAL_HEADERS}
+    meta = {k: v for k, v in request.meta.items() if k.startswith("ogi_") or k == "handle_httpstatus_list"}
+    meta.update(ogi_conditional=False, ogi_prev=None)
+    return request.replace(headers=headers, meta=meta, dont_filter=True)
+
+
+class CrawlModeMiddleware(BaseSpiderMiddleware):
+    """What the crawl mode requests: light skips known documents, revisions starts from the known reports."""
+
+    def __init__(self, crawler: Crawler, gateway: Callable[[], ArchiveGateway] | None = None) -> None:
+        super().__init__(crawler)
+        self.mode = crawl_mode(crawler.settings)
+        self._gateway = gateway or (lambda: ArchiveGateway.for_crawler(crawler))
+        self._known_seen: set[str] = set()  # light mode: known links already counted (rows listed twice)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlModeMiddleware:
+        return cls(crawler, lambda: ArchiveGateway.for_crawler(crawler))
+
+    async def process_start(self, start: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        async for o in start:
+            for out in self.start_outputs(o):
+                yield out
+
+    def process_start_requests(self, start: Iterable[Any], spider: Any = None) -> Iterator[Any]:
+        """The synchronous form of :meth:`process_start` (unit tests; Scrapy < 2.13)."""
+        for o in start:
+            yield from self.start_outputs(o)
+
+    def start_outputs(self, o: Any) -> Iterator[Any]:
+        """Given one start request, return what is requested instead in this mode."""
+        if self.mode != "revisions" or not isinstance(o, Request) or not o.meta.get("ogi_start"):
+            yield o
+            return
+        ctx = o.cb_kwargs.get("ctx") or {}
+        source = str(ctx.get("source") or o.meta.get("ogi_source") or "?")
+        known = self._gateway().known_documents(source)
+        stats = self.crawler.stats
+        if not known:
+            logger.info("revisions: %s has no known report; walking its list pages", source)
+            stats.inc_value("ogi/revisions/walked")
+            yield o
+            return
+        logger.info("revisions: re-checking %d known reports of %s", len(known), source)
+        stats.set_value(f"ogi/revisions/{source}", len(known))
+        spider = self.crawler.spider
+        for url, kind, hints in known:
+            yield spider.revision_request(url, kind, hints, ctx)
+
+    def get_processed_request(self, request: Request, response: Response | None) -> Request | None:
+        """Light mode: None (dropped) for an article/attachment the archive already fetched and processed."""
+        if self.mode != "light" or request.meta.get("ogi_kind") not in ("article", "attachment"):
+            return request
+        fetched, status = self._gateway().known_status(request.url)
+        if not fetched or status is None:  # new, or fetched but never fully processed: request it
+            return request
+        if request.url not in self._known_seen:
+            self._known_seen.add(request.url)
+            stats, source = self.crawler.stats, request.meta.get("ogi_source") or "?"
+            stats.inc_value("ogi/known_items")
+            stats.inc_value(f"ogi/known_items/{source}")
+            if status in FOUND:
+                stats.inc_value(f"ogi/known_reports/{source}")
+        return None

@@ -1,401 +1,43 @@
-"""The only place where the crawler calls the archive.
+"""The item pipeline: every response archived with its provenance, reports parsed, per-source results recorded.
 
 Every fetched response is archived raw with its provenance (``save_document``) and written to a WARC file
-before anything is parsed; then article pages and attachments go to ``parse_document`` and the result to
-``save_report``. Unchanged bytes (a 304, or the same sha256 as the last fetch) are not parsed again.
-Failures are data: every FailureItem becomes a ``failures`` row. When the spider closes, each source gets a
-``run_sources`` row; a source that found nothing where it found reports before is ``suspect``.
+(:mod:`crawler.warc`) before anything is parsed; then article pages and attachments go to ``parse_document``
+and the result to ``save_report``. Unchanged bytes (a 304, or the same sha256 as the last fetch) are not parsed
+again. Failures are data: every FailureItem becomes a ``failures`` row. When the spider closes, each source gets
+a ``run_sources`` row; a source that found nothing where it found reports before is ``suspect``. All archive
+access goes through :class:`crawler.gateway.ArchiveGateway`.
 
-A small state file beside the database (``<db>.crawl-state.db``) remembers which documents were fully
-processed, so a crawl killed between storing and parsing a document parses it again on the next run, and which
-URL of which source gave which processed document (``urls``), for the ``revisions`` mode.
+Settings it reads:
 
-Crawl modes (``OGI_MODE``, ``ogi crawl --mode``), see :data:`CRAWL_MODES`:
-
-* ``full``: walk the list pages; fetch new links; re-check every listed article and attachment conditionally.
-* ``light``: walk the list pages; fetch only article/attachment URLs the archive never fetched (known ones
-  are not requested at all); count the ``new_items``.
-* ``revisions``: walk no list page; re-check the source's known report URLs conditionally (a changed report
-  becomes a new version). A source with no known report is walked as in ``full``.
+* ``OGI_DB``: the archive database (required).
+* ``OGI_RUN_ID``: an existing run row (the scheduler's); unset, the pipeline starts its own run.
+* ``OGI_TRIGGER``: what started the run (``manual``, ``demo``, ``schedule:…``).
+* ``OGI_MODE``: the crawl mode (:mod:`crawler.modes`); light mode adds ``new_items``/``known_items``.
+* ``OGI_WARC``: write the WARC log (default on).
+* ``OGI_PARSE``: parse reports (off: fetch and archive only, re-parse later).
+* ``OGI_PARSE_WORKERS``: parse in that many worker processes (0: in this process).
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import importlib
-import json
 import logging
-import os
-import re
-import socket
-import sqlite3
 import time
-import uuid
-import zlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from datetime import UTC, datetime
-from http import HTTPStatus
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from crawler.gateway import ArchiveGateway
 from crawler.items import DocumentItem, FailureItem
+from crawler.modes import FOUND, crawl_mode
 from crawler.parsepool import parse_to_json
+from crawler.warc import WarcLog
+
+__all__ = ["ArchivePipeline"]
 
 logger = logging.getLogger(__name__)
-
-FOUND = ("new", "unchanged", "new_version", "pre2019", "image_only")
-CRAWL_MODES = ("full", "light", "revisions")
-# what the ``urls`` state table keeps of a document's request context (the hints a re-check needs)
-URL_HINTS = {"title": "title", "year_hint": "year", "year_source": "year_source", "agency": "agency",
-             "region": "region", "level": "level", "list_url": "list_url", "referer": "referer", "family": "family"}
-STATE_SUFFIX = ".crawl-state.db"
-URI_SAFE = "%/:=&?~#+!$,;'@()*[]"  # kept as is in WARC-Target-URI; other non-ASCII bytes are percent-encoded
-
-
-def crawl_mode(settings: Any) -> str:
-    """The crawl mode from the ``OGI_MODE`` setting; ValueError naming the choices when it is not one."""
-    mode = str(settings.get("OGI_MODE") or "full").strip().lower()
-    if mode not in CRAWL_MODES:
-        raise ValueError(f"OGI_MODE must be one of {', '.join(CRAWL_MODES)}, got {mode!r}")
-    return mode
-
-
-def load_factory(dotted: str) -> Any:
-    module, _, attr = dotted.partition(":")
-    return getattr(importlib.import_module(module), attr or "open_archive")
-
-
-class ArchiveGateway:
-    """The crawler's handle on one archive (shared by the pipeline, the conditional-request middleware and the
-    spider's 304 path).
-
-    Writes are grouped: the archive's :meth:`batch` is held open and committed every ``commit_items`` saves or
-    ``commit_seconds`` (one fsync per commit instead of one per document). The crawl-state marks ("this
-    document was parsed and stored") are written only after the archive commit that made them true, so a
-    crawl killed between two commits re-fetches and re-parses exactly what was not committed.
-    """
-
-    def __init__(self, db_path: str, factory: str = "archive:open_archive", *, commit_items: int = 500,
-                 commit_seconds: float = 2.0) -> None:
-        self.db_path = db_path
-        self.arc = load_factory(factory)(db_path)
-        if hasattr(self.arc, "parser_version"):  # every version records which parser code read it
-            from crawler.parsers.version import parser_version
-
-            self.arc.parser_version = parser_version()
-        self.state = sqlite3.connect(db_path + STATE_SUFFIX, isolation_level=None, check_same_thread=False)
-        self.state.execute("PRAGMA journal_mode=WAL")
-        self.state.execute("PRAGMA synchronous=NORMAL")
-        self.state.execute("CREATE TABLE IF NOT EXISTS processed (sha256 TEXT PRIMARY KEY, status TEXT, at TEXT)")
-        self.state.execute("CREATE TABLE IF NOT EXISTS urls (source TEXT NOT NULL, url TEXT NOT NULL, kind TEXT,"
-                           " sha256 TEXT, status TEXT, hints TEXT, at TEXT, PRIMARY KEY (source, url))")
-        self.commit_items = max(1, commit_items)
-        self.commit_seconds = commit_seconds
-        self._batch: Any = None  # the open ``arc.batch()`` context, when the archive has one
-        self._writes = 0  # saves since the last commit
-        self._last_commit = time.monotonic()
-        self._pending: dict[str, str] = {}  # sha256 -> status, written to the state file after the next commit
-        self._pending_urls: dict[tuple[str, str], tuple[str, str, str, str]] = {}  # (source, url) -> row
-        self.commit_time = 0.0  # seconds spent committing (benchmark figure)
-        self.arc_batch_broken = False
-
-    @classmethod
-    def for_crawler(cls, crawler: Crawler) -> ArchiveGateway:
-        gateway = getattr(crawler, "_ogi_gateway", None)
-        if gateway is None:
-            settings = crawler.settings
-            gateway = cls(settings.get("OGI_DB", "ogi.db"), settings.get("OGI_ARCHIVE_FACTORY", "archive:open_archive"),
-                          commit_items=settings.getint("OGI_COMMIT_ITEMS", 500),
-                          commit_seconds=settings.getfloat("OGI_COMMIT_SECONDS", 2.0))
-            crawler._ogi_gateway = gateway  # type: ignore[attr-defined]
-        return gateway
-
-    # ---- grouped commits ---------------------------------------------------------------------------------
-    def begin(self) -> None:
-        """Start grouping writes (no-op when the archive has no ``batch``, or when already grouping)."""
-        batch = getattr(self.arc, "batch", None)
-        if batch is None or self._batch is not None or self.arc_batch_broken:
-            return
-        try:
-            group = batch(size=1 << 30, seconds=1e9)  # never commits by itself: :meth:`commit` does
-            group.__enter__()
-        except Exception:  # an archive whose batch() differs: one commit per save, as before
-            logger.exception("cannot group archive writes; committing every save")
-            self.arc_batch_broken = True
-            return
-        self._batch = group
-        self._last_commit = time.monotonic()
-
-    def wrote(self) -> None:
-        """Count one save; commit when the group is full or old enough."""
-        self._writes += 1
-        if self._batch is None:
-            self._flush_state()
-        elif self._writes >= self.commit_items or time.monotonic() - self._last_commit >= self.commit_seconds:
-            self.commit()
-
-    def commit(self, *, reopen: bool = True) -> None:
-        """Commit the archive's open group, then record the crawl-state marks it made true."""
-        t0 = time.perf_counter()
-        batch, self._batch = self._batch, None
-        self._writes = 0
-        self._last_commit = time.monotonic()
-        if batch is not None:
-            try:
-                batch.__exit__(None, None, None)
-            except Exception:
-                logger.exception("archive commit failed: %d parsed documents will be fetched again next time",
-                                 len(self._pending))
-                self._pending.clear()
-        self._flush_state()
-        self.commit_time += time.perf_counter() - t0
-        if reopen:
-            self.begin()
-
-    def commit_if_stale(self) -> None:
-        """Periodic commit (a slow crawl must not keep saved work uncommitted for long)."""
-        if self._writes and time.monotonic() - self._last_commit >= self.commit_seconds:
-            self.commit()
-
-    def _flush_state(self) -> None:
-        if not self._pending and not self._pending_urls:
-            return
-        at = datetime.now(UTC).isoformat()
-        rows = [(sha, status, at) for sha, status in self._pending.items()]
-        urls = [(source, url, *row, at) for (source, url), row in self._pending_urls.items()]
-        try:
-            with self.state:
-                self.state.execute("BEGIN")
-                self.state.executemany("INSERT OR REPLACE INTO processed(sha256, status, at) VALUES (?,?,?)", rows)
-                self.state.executemany("INSERT OR REPLACE INTO urls(source, url, kind, sha256, status, hints, at)"
-                                       " VALUES (?,?,?,?,?,?,?)", urls)
-        except sqlite3.Error:
-            logger.exception("could not write the crawl state (%d documents)", len(rows))
-        self._pending.clear()
-        self._pending_urls.clear()
-
-    # ---- reads -------------------------------------------------------------------------------------------
-    def last_fetch(self, url: str) -> dict[str, Any] | None:
-        try:
-            return self.arc.last_fetch(url)
-        except Exception:  # a damaged archive must not stop the crawl: fetch unconditionally
-            logger.exception("last_fetch failed for %s", url)
-            return None
-
-    def read_document(self, sha256: str) -> bytes | None:
-        """The archived bytes of a document, or None (missing/damaged blob, or an archive without the call)."""
-        reader = getattr(self.arc, "read_document", None)
-        if reader is None:
-            return None
-        try:
-            return bytes(reader(sha256))
-        except Exception as exc:
-            logger.warning("cannot read archived document %s: %s", sha256[:12], exc)
-            return None
-
-    def processed(self, sha256: str) -> str | None:
-        if sha256 in self._pending:
-            return self._pending[sha256]
-        row = self.state.execute("SELECT status FROM processed WHERE sha256 = ?", (sha256,)).fetchone()
-        return row[0] if row else None
-
-    def mark_processed(self, sha256: str, status: str) -> None:
-        self._pending[sha256] = status
-
-    def mark_url(self, item: DocumentItem, sha256: str, status: str) -> None:
-        """Remember which processed document ``item``'s URL gave, with its hints (written after the next commit)."""
-        hints = {key: item.get(field) for field, key in URL_HINTS.items() if item.get(field) is not None}
-        row = (str(item.get("kind") or "article"), sha256, status, json.dumps(hints, ensure_ascii=False))
-        self._pending_urls[(str(item.get("source") or "?"), str(item["url"]))] = row
-
-    def known_status(self, url: str) -> tuple[bool, str | None]:
-        """(fetched before, processed status) of a URL: ``(False, None)`` when the archive never fetched it,
-        ``(True, None)`` when it was fetched but not fully processed (a list page, an interrupted crawl)."""
-        prev = self.last_fetch(url)
-        if not prev or not prev.get("sha256"):
-            return False, None
-        return True, self.processed(prev["sha256"])
-
-    def known_documents(self, source: str, statuses: Iterable[str] = FOUND) -> list[tuple[str, str, dict[str, Any]]]:
-        """(url, kind, hints) of the documents of ``source`` whose processing ended in one of ``statuses``
-        (default: the reports), oldest first."""
-        wanted = tuple(statuses)
-        try:
-            rows = self.state.execute(
-                f"SELECT url, kind, hints FROM urls WHERE source = ? AND status IN ({','.join('?' * len(wanted))})"
-                " ORDER BY at, url", (source, *wanted)).fetchall()
-        except sqlite3.Error:
-            logger.exception("could not read the known documents of %s", source)
-            return []
-        out = []
-        for url, kind, hints in rows:
-            try:
-                data = json.loads(hints or "{}")
-            except ValueError:
-                data = {}
-            out.append((url, kind or "article", data if isinstance(data, dict) else {}))
-        return out
-
-    # ---- runs --------------------------------------------------------------------------------------------
-    def claim_run(self, run_id: int) -> None:
-        """Write this process's identity into the run's detail, so a later crawl can tell it died."""
-        db = getattr(self.arc, "db", None)
-        if db is None:
-            return
-        try:
-            db["runs"].update(run_id, {"detail": owner_tag()})
-        except Exception:
-            logger.exception("could not record the pid of run %s", run_id)
-
-    def interrupt_stale_runs(self) -> list[int]:
-        """Mark runs left 'running' by a crawl process that is gone (``kill -9``, a crash) as 'interrupted'.
-
-        Only runs whose detail carries an owner tag (:func:`owner_tag`) from this host are judged; runs created
-        by the scheduler (``--run-id``) are the scheduler's to resume."""
-        try:
-            runs = self.arc.runs(limit=200)
-        except Exception:
-            logger.exception("could not list runs")
-            return []
-        marked = []
-        host = socket.gethostname()
-        for run in runs:
-            if run.get("status") != "running":
-                continue
-            owner = parse_owner_tag(str(run.get("detail") or ""))
-            if owner is None or owner[2] != host or process_alive(owner[0], owner[1]):
-                continue
-            try:
-                self.arc.finish_run(run["id"], status="interrupted", counts=run.get("counts") or None,
-                                    detail=f"crawl process {owner[0]} ended without finishing (killed?)")
-                marked.append(run["id"])
-            except Exception:
-                logger.exception("could not mark run %s interrupted", run.get("id"))
-        if marked:
-            logger.warning("marked stale runs %s as interrupted", marked)
-        return marked
-
-    def close(self) -> None:
-        self.commit(reopen=False)
-        self.state.close()
-        self.arc.close()
-
-
-def _proc_start(pid: int) -> int | None:
-    """The start time (clock ticks since boot) of a process, from /proc; None when unknown."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return int(stat.rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def owner_tag(pid: int | None = None) -> str:
-    """``running: pid=N start=T host=H`` for this process (T: its start time, to survive pid reuse)."""
-    pid = os.getpid() if pid is None else pid
-    start = _proc_start(pid)
-    return f"running: pid={pid} start={start if start is not None else '-'} host={socket.gethostname()}"
-
-
-OWNER_RE = re.compile(r"pid=(\d+) start=(\d+|-) host=(\S+)")
-
-
-def parse_owner_tag(text: str) -> tuple[int, int | None, str] | None:
-    m = OWNER_RE.search(text)
-    if m is None:
-        return None
-    return int(m.group(1)), None if m.group(2) == "-" else int(m.group(2)), m.group(3)
-
-
-def process_alive(pid: int, start: int | None) -> bool:
-    """True when process ``pid`` exists and (when known) is the same process that started at ``start``."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by someone else
-    if start is not None:
-        now = _proc_start(pid)
-        if now is not None and now != start:
-            return False  # the pid was reused by another process
-    return True
-
-
-class WarcLog:
-    """Appends every fetch (request + response records) to ``warc/<db>-run<N>-<time>.warc.gz`` beside the DB.
-
-    Each record is its own gzip member (the usual ``.warc.gz`` layout, read by warcio and other tools) and is
-    flushed as soon as it is written; the file is renamed from ``.open`` when the crawl closes cleanly. The
-    records are built here rather than with warcio's writer, which costs ~3x more per record (profiled at
-    ~10 % of the crawl process on the benchmark)."""
-
-    def __init__(self, db_path: str, run_id: int | None) -> None:
-        folder = Path(db_path).resolve().parent / "warc"
-        folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        self.path = folder / f"{Path(db_path).stem}-run{run_id or 0}-{stamp}.warc.gz"
-        self.tmp = self.path.with_suffix(".gz.open")
-        self.fh = self.tmp.open("ab")
-
-    @staticmethod
-    def _digest(data: bytes) -> str:
-        return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode("ascii")
-
-    @staticmethod
-    def _header_lines(pairs: Iterable[tuple[str, str]]) -> bytes:
-        out = []
-        for name, value in pairs:
-            clean = str(value).replace("\r", " ").replace("\n", " ")
-            out.append(f"{name}: {clean}\r\n".encode("latin-1", "replace"))
-        return b"".join(out)
-
-    def _record(self, rec_type: str, uri: str, date: str, content_type: str, block: bytes,
-                payload: bytes | None) -> bytes:
-        headers = [("WARC-Type", rec_type), ("WARC-Record-ID", f"<urn:uuid:{uuid.uuid4()}>"), ("WARC-Date", date),
-                   ("WARC-Target-URI", uri)]
-        if payload is not None:
-            headers.append(("WARC-Payload-Digest", self._digest(payload)))
-        headers += [("WARC-Block-Digest", self._digest(block)), ("Content-Type", content_type),
-                    ("Content-Length", str(len(block)))]
-        record = b"WARC/1.0\r\n" + self._header_lines(headers) + b"\r\n" + block + b"\r\n\r\n"
-        gz = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-        return gz.compress(record) + gz.flush()
-
-    def write(self, item: DocumentItem) -> None:
-        body: bytes = item["body"] or b""
-        status = int(item.get("http_status") or 200)
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = "Unknown"
-        headers = [(k, v) for k, v in (item.get("headers") or {}).items()
-                   if k.lower() not in ("content-encoding", "transfer-encoding", "content-length")]
-        headers.append(("Content-Length", str(len(body))))
-        response = f"HTTP/1.1 {status} {phrase}\r\n".encode() + self._header_lines(headers) + b"\r\n" + body
-        url = quote(item.get("final_url") or item["url"], safe=URI_SAFE)
-        date = item.get("fetched_at") or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        parts = urlsplit(url)
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        req_headers = list((item.get("request_headers") or {}).items())
-        if not any(k.lower() == "host" for k, _ in req_headers):
-            req_headers.insert(0, ("Host", parts.netloc))
-        request = (f"{item.get('method') or 'GET'} {target} HTTP/1.1\r\n".encode("latin-1", "replace")
-                   + self._header_lines(req_headers) + b"\r\n")
-        self.fh.write(self._record("response", url, date, "application/http; msgtype=response", response, body)
-                      + self._record("request", url, date, "application/http; msgtype=request", request, None))
-        self.fh.flush()
-
-    def close(self) -> None:
-        self.fh.close()
-        self.tmp.replace(self.path)
 
 
 class ArchivePipeline:
@@ -423,7 +65,6 @@ class ArchivePipeline:
         self.parse_workers = settings.getint("OGI_PARSE_WORKERS", 0)
         self.parse_enabled = settings.getbool("OGI_PARSE", True)
         self.pool: Any = None
-        self.ticker: Any = None
         self.finished = False
 
     @classmethod
@@ -463,24 +104,6 @@ class ArchivePipeline:
         if self.warc_enabled:
             self.warc = WarcLog(self.db_path, self.run_id)
         gateway.begin()
-        import gc
-
-        gc.freeze()  # the imported modules never die: keep them out of the collections done by _tick
-        from twisted.internet import task
-
-        self.ticker = task.LoopingCall(self._tick)
-        self.ticker.start(max(min(gateway.commit_seconds, 1.0), 0.1), now=False)
-
-    def _tick(self) -> None:
-        """Every second: commit saved work that waited too long; collect garbage cycles (responses and their
-        parsed trees sit in reference cycles; left to the generational GC, a fast crawl's RSS doubles)."""
-        import gc
-
-        if self.gateway is not None:
-            self.gateway.commit_if_stale()
-        t0 = time.perf_counter()
-        gc.collect()
-        self.crawler.stats.inc_value("ogi/time/gc", time.perf_counter() - t0)
 
     # ---- items -------------------------------------------------------------------------------------------
     async def process_item(self, item: Any) -> Any:
@@ -639,8 +262,6 @@ class ArchivePipeline:
 
     def close_spider(self) -> None:
         """Commit what is saved; the run itself is finished by :meth:`spider_closed` (it knows the reason)."""
-        if self.ticker is not None and self.ticker.running:
-            self.ticker.stop()
         if self.gateway is not None:
             self.gateway.commit()
 

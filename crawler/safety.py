@@ -3,12 +3,16 @@
 A hostile page can link to loopback, private, link-local or cloud-metadata addresses; the crawler refuses them
 unless ``--allow-private`` is given. Off-site links (a spam mirror of a report) are refused too: a link is
 followed only within the start URL's registrable domain or to another ``.gov.cn`` host.
+
+``OGI_EXTRA_SITES`` (a list of domain names; the demo and the tests set ``["fixture.test"]``) names domains
+under which every host is one site: the loopback virtual hosts of a test portal.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -24,7 +28,7 @@ METADATA_IPS = frozenset(
     }
 )
 # suffixes under which the registrable domain has three labels (x.gov.cn, x.com.cn, …)
-SECOND_LEVEL = ("gov.cn", "com.cn", "org.cn", "net.cn", "edu.cn", "ac.cn", "fixture.test")
+SECOND_LEVEL = ("gov.cn", "com.cn", "org.cn", "net.cn", "edu.cn", "ac.cn")
 TRUSTED_SUFFIXES = (".gov.cn",)
 
 
@@ -32,26 +36,30 @@ class UnsafeURL(ValueError):
     """A URL the crawler must not fetch (private address, bad scheme, off-site)."""
 
 
-def registrable_domain(host: str) -> str:
-    """``www.gz.gov.cn`` -> ``gz.gov.cn``; ``city-a.fixture.test`` -> ``city-a.fixture.test``'s site key."""
+def registrable_domain(host: str, extra_sites: Iterable[str] = ()) -> str:
+    """Given a host name, return its site key: ``www.gz.gov.cn`` -> ``gz.gov.cn``; with ``extra_sites``
+    ``("fixture.test",)``, ``city-a.fixture.test`` -> ``fixture.test``."""
     host = host.lower().rstrip(".")
+    for site in extra_sites:
+        site = site.lower().strip(".")
+        if site and (host == site or host.endswith("." + site)):
+            return site
     labels = host.split(".")
     for suffix in SECOND_LEVEL:
         if host == suffix or host.endswith("." + suffix):
             n = suffix.count(".") + 2
-            if suffix == "fixture.test":  # the test portal: every *.fixture.test host is one site
-                return suffix
             return ".".join(labels[-n:])
     return ".".join(labels[-2:])
 
 
-def same_site(url: str, other: str) -> bool:
-    """True when ``url`` may be followed from a crawl that started at ``other``."""
+def same_site(url: str, other: str, extra_sites: Iterable[str] = ()) -> bool:
+    """True when ``url`` may be followed from a crawl that started at ``other`` (``extra_sites``: see the
+    module docstring)."""
     host = (urlsplit(url).hostname or "").lower()
     start = (urlsplit(other).hostname or "").lower()
     if not host:
         return False
-    if host == start or registrable_domain(host) == registrable_domain(start):
+    if host == start or registrable_domain(host, extra_sites) == registrable_domain(start, extra_sites):
         return True
     return host.endswith(TRUSTED_SUFFIXES) and start.endswith(TRUSTED_SUFFIXES)
 

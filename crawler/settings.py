@@ -51,6 +51,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
 }
+SPIDER_MIDDLEWARES = {"crawler.middlewares.CrawlModeMiddleware": 800}  # light skips, revisions starts
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 
 # OGI settings (the `ogi crawl` command fills these from its options)
@@ -60,8 +61,8 @@ OGI_TRIGGER = "manual"
 OGI_MODE = "full"  # full | light (list pages, only never-fetched documents) | revisions (known reports re-checked)
 OGI_ALLOW_PRIVATE = False
 OGI_HOST_MAP: dict[str, str] = {}  # {"fixture.test": "127.0.0.1:8765"}: loopback virtual hosts for tests/demo
+OGI_EXTRA_SITES: list[str] = []  # ["fixture.test"]: every host under these names is one site (tests/demo)
 OGI_WARC = True
-OGI_ARCHIVE_FACTORY = "archive:open_archive"
 OGI_PARSE = True  # False: fetch and archive only (re-parse later from the archive)
 OGI_PARSE_WORKERS = 0  # >0: parse in that many worker processes (the reactor keeps fetching and storing)
 OGI_COMMIT_ITEMS = 500  # archive writes are committed in groups: every N items …
@@ -72,5 +73,6 @@ TELNETCONSOLE_ENABLED = False
 # Scrapy 2.19's remote control (a loopback HTTP server that executes Python in the crawl, on by default): off,
 # like the telnet console, and not even loaded (it imports aiohttp: ~90 ms of every crawl's start-up)
 REMOTE_CONTROL_ENABLED = False
-EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None}
+EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None,
+              "crawler.extensions.MemoryHygiene": 500}  # gc.freeze + a commit/collect tick every second
 FEED_EXPORT_ENCODING = "utf-8"

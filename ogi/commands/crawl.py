@@ -4,129 +4,43 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import click
 
+from crawler.modes import CRAWL_MODES
+from crawler.run import crawl_settings, run_crawl
+from crawler.sources import SourceInfo, SourcesError, load_sources
+
 logger = logging.getLogger(__name__)
 
-SOURCES_FILE = Path(__file__).resolve().parent.parent.parent / "crawler" / "sources.yaml"
-MODES = ("full", "light", "revisions")  # crawler.pipelines.CRAWL_MODES (not imported: it loads Scrapy)
+MODES = CRAWL_MODES
 MODE_HELP = ("full: list pages, new links, known documents re-checked conditionally (default); "
              "light: list pages, only documents the archive never fetched (known ones are not requested); "
              "revisions: no list pages, the sources' known reports re-checked conditionally (new versions).")
 
 
-def load_sources(path: str | Path | None = None) -> list[dict[str, Any]]:
-    """The sources file (YAML ``sources:`` list, or CSV with a header row) as a list of dicts."""
-    path = Path(path or SOURCES_FILE)
-    if not path.exists():
-        raise click.ClickException(f"sources file not found: {path}")
+def sources_or_exit(path: str | Path | None) -> list[SourceInfo]:
+    """The sources of ``path`` (default: the bundled registry); a SourcesError becomes a one-line CLI error."""
     try:
-        if path.suffix.lower() == ".csv":
-            import csv
-
-            with path.open(encoding="utf-8") as fh:
-                rows = [dict(r) for r in csv.DictReader(fh)]
-        else:
-            import yaml
-
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-            rows = data.get("sources", []) if isinstance(data, dict) else data
-    except Exception as exc:
-        raise click.ClickException(f"{path}: cannot read the sources file: {exc}") from exc
-    out = []
-    for i, row in enumerate(rows or []):
-        if not isinstance(row, dict) or not row.get("url"):
-            raise click.ClickException(f"{path}: entry {i + 1} has no url")
-        row.setdefault("name", row["url"])
-        out.append(row)
-    names = [r["name"] for r in out]
-    if len(names) != len(set(names)):
-        raise click.ClickException(f"{path}: source names must be unique")
-    return out
+        return load_sources(path)
+    except SourcesError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
-def crawl_settings(db: str, *, allow_private: bool, run_id: int | None, trigger: str,
-                   host_map: dict[str, str] | None = None, fast: bool = False,
-                   extra: dict[str, Any] | None = None, mode: str = "full") -> Any:
-    from scrapy.settings import Settings
-
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    settings.set("OGI_DB", db, priority="cmdline")
-    settings.set("OGI_MODE", mode, priority="cmdline")
-    settings.set("OGI_ALLOW_PRIVATE", allow_private, priority="cmdline")
-    settings.set("OGI_RUN_ID", run_id, priority="cmdline")
-    settings.set("OGI_TRIGGER", trigger, priority="cmdline")
-    settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
-    if host_map:
-        settings.set("OGI_HOST_MAP", host_map, priority="cmdline")
-    if fast:  # throttling off: the loopback demo and benchmark only
-        for key, value in (("AUTOTHROTTLE_ENABLED", False), ("DOWNLOAD_DELAY", 0), ("CONCURRENT_REQUESTS", 32),
-                           ("CONCURRENT_REQUESTS_PER_DOMAIN", 16), ("OGI_RETRY_BACKOFF", 0.1),
-                           ("OGI_PARSE_WORKERS", min(2, os.cpu_count() or 1))):
-            settings.set(key, value, priority="cmdline")
-    for key, value in (extra or {}).items():
-        settings.set(key, value, priority="cmdline")
-    return settings
+def show_progress(stats: dict[str, Any], seconds: float) -> None:
+    """One progress line on stderr."""
+    click.echo(
+        f"  {seconds:6.1f}s  pages {stats.get('response_received_count', 0):>5}"
+        f"  documents {stats.get('ogi/documents', 0):>5}  reports {stats.get('ogi/reports_found', 0):>5}"
+        f"  failures {stats.get('ogi/failures', 0):>4}",
+        err=True,
+    )
 
 
-def run_crawl(sources: list[dict[str, Any]], settings: Any, *, progress: bool = True) -> dict[str, Any]:
-    """Crawl ``sources`` in this process (once: Twisted's reactor cannot restart) and return the stats."""
-    from scrapy import signals
-    from scrapy.crawler import CrawlerProcess
-    from twisted.internet import task
-
-    from crawler.spiders.auto import AutoSpider
-
-    root = logging.getLogger()
-    level = root.level
-    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    quiet_below = level or logging.WARNING
-    logging.disable(quiet_below - 1)  # Scrapy's start-up chatter (versions, settings) below the CLI's level
-    try:
-        process = CrawlerProcess(settings)
-    finally:
-        logging.disable(logging.NOTSET)
-    root.setLevel(level or logging.WARNING)  # Scrapy resets the root level; keep the CLI's -v choice
-    logging.getLogger("scrapy").setLevel(level or logging.WARNING)  # Scrapy's dictConfig sets it to DEBUG
-    crawler = process.create_crawler(AutoSpider)
-    loop: dict[str, Any] = {}
-    started = time.monotonic()
-
-    def show() -> None:
-        s = crawler.stats
-        click.echo(
-            f"  {time.monotonic() - started:6.1f}s  pages {s.get_value('response_received_count', 0):>5}"
-            f"  documents {s.get_value('ogi/documents', 0):>5}  reports {s.get_value('ogi/reports_found', 0):>5}"
-            f"  failures {s.get_value('ogi/failures', 0):>4}",
-            err=True,
-        )
-
-    def opened(spider: Any) -> None:
-        if progress:
-            loop["call"] = task.LoopingCall(show)
-            loop["call"].start(2.0, now=False)
-
-    def closed(spider: Any) -> None:
-        if loop.get("call") and loop["call"].running:
-            loop["call"].stop()
-
-    crawler.signals.connect(opened, signal=signals.spider_opened)
-    crawler.signals.connect(closed, signal=signals.spider_closed)
-    process.crawl(crawler, sources=json.dumps(sources, ensure_ascii=False))
-    process.start()
-    stats = dict(crawler.stats.get_stats())
-    stats["ogi/elapsed"] = time.monotonic() - started
-    return stats
-
-
-def print_summary(stats: dict[str, Any], sources: list[dict[str, Any]]) -> None:
+def print_summary(stats: dict[str, Any], sources: list[SourceInfo]) -> None:
     mode = stats.get("ogi/mode") or "full"
     line = (f"run {stats.get('ogi/run_id')}: {stats.get('ogi/run_status', '?')} "
             f"({stats.get('finish_reason', '?')}, {stats.get('ogi/elapsed', 0):.1f}s)")
@@ -137,7 +51,7 @@ def print_summary(stats: dict[str, Any], sources: list[dict[str, Any]]) -> None:
         line += f", mode revisions: re-checked {stats.get('ogi/not_modified', 0)} unchanged (304)"
     click.echo(line)
     for src in sources:
-        name = src["name"]
+        name = src.name
         g = lambda k, n=name: stats.get(f"ogi/source/{n}/{k}", 0)  # noqa: E731
         extra = f"  new items {g('new_items')} (known {g('known_items')})" if mode == "light" else ""
         click.echo(f"  {name}: {g('status') or '?'}  pages {g('pages')}  reports {g('reports_found')}"
@@ -201,8 +115,8 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, all
 
         ogi crawl --mode light --db ogi.db
     """
-    known = {s["name"]: s for s in load_sources(sources_file)}
-    chosen: list[dict[str, Any]] = []
+    known = {s.name: s for s in sources_or_exit(sources_file)}
+    chosen: list[SourceInfo] = []
     for name in source_names:
         if name not in known:
             raise click.ClickException(f"unknown source {name!r} (see `ogi sources`)")
@@ -210,7 +124,7 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, all
     for url in urls:
         if not url.startswith(("http://", "https://")):
             raise click.ClickException(f"not an http(s) URL: {url!r}")
-        chosen.append({"name": url, "url": url})
+        chosen.append(SourceInfo(name=url, url=url))
     if not chosen:
         chosen = list(known.values())
     extra: dict[str, Any] = {"DOWNLOAD_TIMEOUT": download_timeout} if download_timeout else {}
@@ -225,7 +139,7 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, all
     settings = crawl_settings(db, allow_private=allow_private, run_id=run_id, trigger=trigger,
                               host_map=parse_host_map(host_map), fast=fast, extra=extra, mode=mode)
     click.echo(f"crawling {len(chosen)} source(s) into {db} (mode {settings.get('OGI_MODE')})", err=True)
-    stats = run_crawl(chosen, settings, progress=not quiet)
+    stats = run_crawl(chosen, settings, progress=None if quiet else show_progress)
     print_summary(stats, chosen)
     if timings:
         print_timings(stats)
@@ -258,11 +172,11 @@ def demo_cmd(db: str, no_serve: bool, port: int) -> None:
 
     server = PortalServer(Portal(slow_seconds=2.0)).start()
     click.echo(f"sample portal on 127.0.0.1:{server.port} (hosts *.fixture.test)", err=True)
-    sources = [{"name": "sample-hub", "url": HUB_URL, "agency": "样例门户", "level": "demo"}]
+    sources = [SourceInfo(name="sample-hub", url=HUB_URL, agency="样例门户", level="demo")]
     settings = crawl_settings(db, allow_private=True, run_id=None, trigger="demo", host_map=server.host_map,
                               fast=True, extra={"DOWNLOAD_TIMEOUT": 1.5})
     try:
-        stats = run_crawl(sources, settings)
+        stats = run_crawl(sources, settings, progress=show_progress)
     finally:
         server.stop()
     print_summary(stats, sources)
@@ -291,7 +205,7 @@ def sources_cmd(db: str, sources_file: str | None, as_json: bool) -> None:
 
         ogi sources --db ogi.db
     """
-    sources = load_sources(sources_file)
+    sources = sources_or_exit(sources_file)
     arc = None
     if Path(db).exists():
         from archive import open_archive
@@ -299,9 +213,9 @@ def sources_cmd(db: str, sources_file: str | None, as_json: bool) -> None:
         arc = open_archive(db)
     try:
         for src in sources:
-            last = arc.source_history(src["name"], limit=1) if arc is not None else []
-            row = {k: src.get(k) for k in ("name", "url", "agency", "region", "level", "family")}
-            row["verified"] = bool(src.get("verified")) or bool(last and (last[0].get("reports_found") or 0) > 0)
+            last = arc.source_history(src.name, limit=1) if arc is not None else []
+            row: dict[str, Any] = {k: getattr(src, k) for k in ("name", "url", "agency", "region", "level", "family")}
+            row["verified"] = src.verified or bool(last and (last[0].get("reports_found") or 0) > 0)
             row["last_crawl"] = last[0] if last else None
             if as_json:
                 click.echo(json.dumps(row, ensure_ascii=False, default=str))
@@ -313,7 +227,7 @@ def sources_cmd(db: str, sources_file: str | None, as_json: bool) -> None:
             else:
                 result = "never crawled"
             flag = "verified" if row["verified"] else "unverified"
-            click.echo(f"{src['name']:<16} {flag:<10} {result:<50} {src['url']}")
+            click.echo(f"{src.name:<16} {flag:<10} {result:<50} {src.url}")
     finally:
         if arc is not None:
             arc.close()

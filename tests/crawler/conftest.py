@@ -11,14 +11,14 @@ import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 from scrapy.utils.test import get_crawler
 
-from ogi.demo.portal import Portal, PortalServer
 from crawler.spiders.auto import AutoSpider
+from ogi.demo.portal import Portal, PortalServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_spider(url: str = "http://ministry.fixture.test/zfxxgk/zfxxgknb/index.html") -> AutoSpider:
-    crawler = get_crawler(AutoSpider)
+    crawler = get_crawler(AutoSpider, {"OGI_EXTRA_SITES": ["fixture.test"]})
     crawler._apply_settings()
     spider = AutoSpider.from_crawler(crawler, url=url, source="t")
     crawler.spider = spider

@@ -6,12 +6,12 @@ import pytest
 from scrapy.http import FormRequest, HtmlResponse, Request
 
 from crawler.items import DocumentItem, FailureItem
-from ogi.demo.portal import Portal
 from crawler.spiders.auto import detect_family
 from crawler.spiders.families.generic import generic_page_urls
 from crawler.spiders.families.gkmlpt import gkmlpt_config, load_json, report_categories
 from crawler.spiders.families.hanweb import dataproxy_windows, hanweb_params, hanweb_records
 from crawler.spiders.families.trs import trs_page_urls
+from ogi.demo.portal import Portal
 
 from .conftest import ctx_for, make_spider, portal_response
 

@@ -15,10 +15,12 @@ from scrapy.http import HtmlResponse, Request
 from scrapy.utils.test import get_crawler
 
 from archive import open_archive
+from crawler.gateway import ArchiveGateway
 from crawler.items import DocumentItem
-from crawler.pipelines import ArchiveGateway, owner_tag, parse_owner_tag, process_alive
-from ogi.demo.portal import Answer, Portal, PortalServer
+from crawler.liveness import owner_tag, parse_owner_tag, process_alive
+from crawler.middlewares import ConditionalRequestMiddleware
 from crawler.spiders.auto import AutoSpider
+from ogi.demo.portal import Answer, Portal, PortalServer
 
 from .conftest import ROOT, ctx_for, query, run_ogi
 
@@ -51,12 +53,20 @@ def not_modified(prev_sha: str) -> HtmlResponse:
     return HtmlResponse(ARTICLE_URL, status=304, body=b"", headers={"ETag": '"abc"'}, request=request)
 
 
+def replayed(spider: AutoSpider, response: HtmlResponse) -> HtmlResponse | Request:
+    """What the conditional-request middleware hands on for a 304 (the archived copy, or the request again)."""
+    mw = ConditionalRequestMiddleware.from_crawler(spider.crawler)
+    assert response.request is not None
+    return mw.process_response(response.request, response)
+
+
 # ---- 1. a 304 article page still yields its attachments ------------------------------------------------------
 def test_304_article_follows_attachments_from_the_archived_copy(tmp_path):
     spider, gateway = spider_on(tmp_path / "a.db")
     try:
         sha = gateway.arc.save_document(ARTICLE, url=ARTICLE_URL, http_status=200)
-        out = list(spider.parse_article(not_modified(sha), ctx_for(ARTICLE_URL)))
+        response = replayed(spider, not_modified(sha))
+        out = list(spider.parse_article(response, ctx_for(ARTICLE_URL)))
     finally:
         gateway.close()
     docs = [o for o in out if isinstance(o, DocumentItem)]
@@ -74,7 +84,7 @@ def test_304_article_follows_attachments_from_the_archived_copy(tmp_path):
 def test_304_article_with_unreadable_copy_is_fetched_again_unconditionally(tmp_path):
     spider, gateway = spider_on(tmp_path / "b.db")
     try:
-        out = list(spider.parse_article(not_modified("0" * 64), ctx_for(ARTICLE_URL)))
+        out = [replayed(spider, not_modified("0" * 64))]
     finally:
         gateway.close()
     assert not [o for o in out if isinstance(o, DocumentItem)]  # nothing counted twice
@@ -172,7 +182,7 @@ def test_stale_running_runs_are_marked_interrupted(tmp_path):
         scheduled = arc.start_run(trigger="schedule:weekly")  # no owner: the scheduler resumes its own runs
     finally:
         arc.close()
-    gateway = ArchiveGateway(str(db))
+    gateway = ArchiveGateway(open_archive(db))
     try:
         assert sorted(gateway.interrupt_stale_runs()) == [gone, reused]
     finally:
@@ -199,14 +209,14 @@ def test_robots_403_refuses_the_host(tmp_path, portal_server):
 
 # ---- grouped commits: the crawl state never runs ahead of the archive ---------------------------------------
 def test_processed_marks_wait_for_the_archive_commit(tmp_path):
-    gateway = ArchiveGateway(str(tmp_path / "g.db"), commit_items=1000, commit_seconds=1000)
+    gateway = ArchiveGateway(open_archive(tmp_path / "g.db"), commit_items=1000, commit_seconds=1000)
     try:
         gateway.begin()
         sha = gateway.arc.save_document(b"<html>x</html>", url="http://a.gov.cn/1.html")
         gateway.mark_processed(sha, "new")
         gateway.wrote()
         assert gateway.processed(sha) == "new"  # this process sees its own work
-        other = ArchiveGateway(str(tmp_path / "g.db"))
+        other = ArchiveGateway(open_archive(tmp_path / "g.db"))
         try:  # another process sees neither the document nor the mark before the commit
             assert other.processed(sha) is None
             assert other.last_fetch("http://a.gov.cn/1.html") is None
@@ -221,7 +231,7 @@ def test_processed_marks_wait_for_the_archive_commit(tmp_path):
 
 @pytest.mark.parametrize(("items", "visible"), [(1, 3), (3, 3), (5, 0)])
 def test_commits_every_n_items(tmp_path, items, visible):
-    gateway = ArchiveGateway(str(tmp_path / "n.db"), commit_items=items, commit_seconds=1000)
+    gateway = ArchiveGateway(open_archive(tmp_path / "n.db"), commit_items=items, commit_seconds=1000)
     try:
         gateway.begin()
         for i in range(3):
@@ -237,7 +247,7 @@ def test_commits_every_n_items(tmp_path, items, visible):
 def test_warc_records_are_valid(tmp_path):
     from warcio.archiveiterator import ArchiveIterator
 
-    from crawler.pipelines import WarcLog
+    from crawler.warc import WarcLog
 
     log = WarcLog(str(tmp_path / "w.db"), 3)
     body = "<html>某某局2023年政府信息公开工作年度报告</html>".encode()

@@ -8,11 +8,14 @@ import pytest
 from scrapy.http import Request
 from scrapy.utils.test import get_crawler
 
+from archive import open_archive
+from crawler.gateway import ArchiveGateway
 from crawler.items import DocumentItem
-from crawler.pipelines import CRAWL_MODES, ArchiveGateway, crawl_mode
-from ogi.demo.portal import Portal
+from crawler.middlewares import CrawlModeMiddleware
+from crawler.modes import CRAWL_MODES, crawl_mode
 from crawler.spiders.auto import AutoSpider
 from crawler.spiders.families.base import MAX_LIST_DEPTH
+from ogi.demo.portal import Portal
 
 from .conftest import ctx_for, portal_response
 
@@ -25,8 +28,25 @@ def portal() -> Portal:
     return Portal()
 
 
-def spider_on(db: Path, mode: str, url: str = LIST) -> tuple[AutoSpider, ArchiveGateway]:
-    crawler = get_crawler(AutoSpider, {"OGI_DB": str(db), "OGI_MODE": mode})
+class ModeSpider:
+    """A spider seen through the crawl-mode middleware, as the engine sees it."""
+
+    def __init__(self, spider: AutoSpider) -> None:
+        self.spider = spider
+        self.crawler = spider.crawler
+        self.mw = CrawlModeMiddleware.from_crawler(spider.crawler)
+
+    def __getattr__(self, name: str):
+        method = getattr(self.spider, name)
+        if name == "start_requests":
+            return lambda: self.mw.process_start_requests(method())
+        if not callable(method) or not name.startswith("parse"):
+            return method
+        return lambda response, *a, **kw: self.mw.process_spider_output(response, method(response, *a, **kw))
+
+
+def spider_on(db: Path, mode: str, url: str = LIST) -> tuple[ModeSpider, ArchiveGateway]:
+    crawler = get_crawler(AutoSpider, {"OGI_DB": str(db), "OGI_MODE": mode, "OGI_EXTRA_SITES": ["fixture.test"]})
     crawler._apply_settings()
     spider = AutoSpider.from_crawler(crawler, url=url, source="t")
     crawler.spider = spider
@@ -34,7 +54,7 @@ def spider_on(db: Path, mode: str, url: str = LIST) -> tuple[AutoSpider, Archive
         from scrapy.statscollectors import MemoryStatsCollector
 
         crawler.stats = MemoryStatsCollector(crawler)
-    return spider, ArchiveGateway.for_crawler(crawler)
+    return ModeSpider(spider), ArchiveGateway.for_crawler(crawler)
 
 
 def remember(gateway: ArchiveGateway, url: str, status: str | None, *, kind: str = "article",
@@ -130,8 +150,8 @@ def test_revisions_mode_starts_from_the_known_reports(tmp_path):
         gateway.close()
     assert [(r.url, r.meta["ogi_kind"]) for r in requests] == [(report, "article"), (attachment, "attachment")]
     article, pdf = requests
-    assert article.callback == spider.parse_article
-    assert pdf.callback == spider.parse_attachment
+    assert article.callback == spider.spider.parse_article
+    assert pdf.callback == spider.spider.parse_attachment
     assert all(r.meta["ogi_conditional"] for r in requests)  # ETag / Last-Modified from the archive
     ctx = article.cb_kwargs["ctx"]
     assert ctx["depth"] == MAX_LIST_DEPTH  # a known report is never read as a list page
@@ -165,7 +185,7 @@ def test_full_and_light_modes_start_from_the_list(tmp_path):
 
 def test_known_documents_survive_a_new_gateway(tmp_path):
     db = tmp_path / "s.db"
-    gateway = ArchiveGateway(str(db))
+    gateway = ArchiveGateway(open_archive(db))
     try:
         url = MIN + "202401/t20240110_100100.html"
         sha = remember(gateway, url, "new", year_hint=2023)
@@ -173,7 +193,7 @@ def test_known_documents_survive_a_new_gateway(tmp_path):
         assert gateway.known_status(MIN + "never.html") == (False, None)
     finally:
         gateway.close()
-    gateway = ArchiveGateway(str(db))
+    gateway = ArchiveGateway(open_archive(db))
     try:
         assert gateway.known_documents("t") == [(url, "article", {"year": 2023})]
         assert gateway.known_documents("t", statuses=("not_report",)) == []

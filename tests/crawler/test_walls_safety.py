@@ -71,7 +71,11 @@ def test_check_url_allow_private():
 def test_sites():
     assert registrable_domain("www.gz.gov.cn") == "gz.gov.cn"
     assert registrable_domain("a.b.example.com") == "example.com"
-    assert same_site("http://city-a.fixture.test/art/1.html", "http://province.fixture.test/col/col1/index.html")
+    assert same_site("http://city-a.fixture.test/art/1.html", "http://province.fixture.test/col/col1/index.html",
+                     ("fixture.test",))
+    # OGI_EXTRA_SITES: every host under a named domain is one site, whatever its depth
+    assert registrable_domain("a.b.portal.example.org", ("portal.example.org",)) == "portal.example.org"
+    assert not same_site("http://a.other.example.org/", "http://b.portal.example.org/", ("portal.example.org",))
     assert same_site("http://www.gz.gov.cn/a", "http://gz.gov.cn/b")
     assert same_site("http://rsj.km.gov.cn/a", "http://czj.km.gov.cn/b")
     assert same_site("http://www.other.gov.cn/a", "http://www.gz.gov.cn/b")  # gov.cn to gov.cn is allowed

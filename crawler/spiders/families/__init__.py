@@ -1,12 +1,29 @@
-"""One base spider per portal family. Each holds all the crawl logic of its family; an agency spider is a
-few declarative attributes (name, agency, start_urls)."""
+"""The portal families, registered by a plain list (like Datasette's DEFAULT_PLUGINS).
+
+``FAMILIES`` is in detection order: the first family whose ``detect(response)`` is true crawls the page.
+Each family module exposes ``family`` (its name), ``detect(response) -> bool``, ``SPIDER`` (its spider class,
+a :class:`ReportSpider`) and ``<family>_parse_list(spider, response, ctx)``. Adding a family is one new module,
+one line here and a frozen-page test.
+"""
 
 from __future__ import annotations
 
-from crawler.spiders.families.base import ReportSpider, SourceInfo
+from types import ModuleType
+
+from crawler.spiders.families import generic, gkmlpt, hanweb, trs
+from crawler.spiders.families.base import ReportSpider
 from crawler.spiders.families.generic import GenericListSpider
 from crawler.spiders.families.gkmlpt import GkmlptSpider
 from crawler.spiders.families.hanweb import HanwebJpageSpider
 from crawler.spiders.families.trs import TrsStaticSpider
 
-__all__ = ["GenericListSpider", "GkmlptSpider", "HanwebJpageSpider", "ReportSpider", "SourceInfo", "TrsStaticSpider"]
+FAMILIES: tuple[ModuleType, ...] = (
+    gkmlpt,  # a JS shell backed by a JSON API (window._CONFIG)
+    hanweb,  # an embedded jpage datastore / dataproxy.jsp
+    trs,  # a TRS pager script (createPageHTML / countPage)
+    generic,  # anything else: links and next-links (always detects)
+)
+BY_NAME: dict[str, ModuleType] = {m.family: m for m in FAMILIES}
+
+__all__ = ["BY_NAME", "FAMILIES", "GenericListSpider", "GkmlptSpider", "HanwebJpageSpider", "ReportSpider",
+           "TrsStaticSpider"]

@@ -6,9 +6,9 @@ its attachments (PDF, DOC/DOCX, WPS, XLS; also behind download servlets and redi
 archived, and every URL that did not yield a document is a :class:`~crawler.items.FailureItem` with a reason.
 Per-link data travels in ``cb_kwargs`` (``ctx``), never in spider state.
 
-The crawl mode (``OGI_MODE``: full | light | revisions, see :mod:`crawler.pipelines`) decides what is
-requested: ``light`` drops links to documents the archive has already fetched and processed (they are counted,
-not requested), ``revisions`` starts from the source's known report URLs instead of its list pages.
+The spiders have no access to the archive. The crawl mode (``OGI_MODE``, :mod:`crawler.modes`) is applied to
+what they yield by :class:`crawler.middlewares.CrawlModeMiddleware`, and a 304 reaches them as the archived copy
+(``response.meta["ogi_not_modified"]``) through :class:`crawler.middlewares.ConditionalRequestMiddleware`.
 """
 
 from __future__ import annotations
@@ -17,18 +17,19 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import DocumentItem, FailureItem
 from crawler.safety import same_site
+from crawler.sources import SourceInfo
 from crawler.spiders import titles, walls
 
 logger = logging.getLogger(__name__)
@@ -49,23 +50,6 @@ def may_link_attachment(body: bytes) -> bool:
     """False when no link in ``body`` could be an attachment (no extension, servlet or javascript: in it)."""
     low = body.lower()
     return any(token in low for token in MAY_LINK_ATTACHMENT)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceInfo:
-    """One start URL with what we know of it (sources.yaml)."""
-
-    name: str
-    url: str
-    agency: str | None = None
-    region: str | None = None
-    level: str | None = None
-    family: str | None = None  # force a family instead of detecting it
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SourceInfo:
-        fields = {k: data.get(k) for k in ("agency", "region", "level", "family")}
-        return cls(name=str(data.get("name") or data["url"]), url=str(data["url"]), **fields)
 
 
 def now_iso() -> str:
@@ -133,18 +117,19 @@ class ReportSpider(scrapy.Spider):
         if not infos:
             infos = [SourceInfo(source or self.name, u, agency, region, level) for u in self.start_urls]
         self.sources: list[SourceInfo] = infos
-        self._mode: str | None = None
-        self._known_seen: set[str] = set()  # light mode: known links already counted (rows listed twice)
+        self._extra_sites: tuple[str, ...] | None = None
 
     @property
-    def mode(self) -> str:
-        """The crawl mode (``OGI_MODE``), read once from the settings."""
-        if self._mode is None:
-            from crawler.pipelines import crawl_mode
-
+    def extra_sites(self) -> tuple[str, ...]:
+        """``OGI_EXTRA_SITES``: domains under which every host is one site (loopback test portals)."""
+        if self._extra_sites is None:
             crawler = getattr(self, "crawler", None)
-            self._mode = crawl_mode(crawler.settings) if crawler is not None else "full"
-        return self._mode
+            self._extra_sites = tuple(crawler.settings.getlist("OGI_EXTRA_SITES")) if crawler is not None else ()
+        return self._extra_sites
+
+    def same_site(self, url: str, site: str) -> bool:
+        """True when ``url`` may be followed from a crawl that started at ``site``."""
+        return same_site(url, site, self.extra_sites)
 
     # ---- start -------------------------------------------------------------------------------------------
     async def start(self) -> AsyncIterator[Any]:
@@ -152,27 +137,11 @@ class ReportSpider(scrapy.Spider):
             yield item
 
     def start_requests(self) -> Iterator[Request]:
+        """One list request per source, marked ``ogi_start`` (the crawl-mode middleware may replace it)."""
         for src in self.sources:
             ctx = {"source": src.name, "site": src.url, "agency": src.agency, "region": src.region,
                    "level": src.level, "depth": 0, "family": src.family}
-            if self.mode == "revisions":
-                known = self.known_reports(src.name)
-                if known:
-                    logger.info("revisions: re-checking %d known reports of %s", len(known), src.name)
-                    self.crawler.stats.set_value(f"ogi/revisions/{src.name}", len(known))
-                    for url, kind, hints in known:
-                        yield self.revision_request(url, kind, hints, ctx)
-                    continue
-                logger.info("revisions: %s has no known report; walking its list pages", src.name)
-                self.crawler.stats.inc_value("ogi/revisions/walked")
-            yield self.list_request(src.url, ctx, dont_filter=True)
-
-    # ---- modes -------------------------------------------------------------------------------------------
-    def known_reports(self, source: str) -> list[tuple[str, str, dict[str, Any]]]:
-        """(url, kind, hints) of the reports the archive holds from ``source`` (revisions mode)."""
-        from crawler.pipelines import ArchiveGateway  # the crawler's only door to the archive
-
-        return ArchiveGateway.for_crawler(self.crawler).known_documents(source)
+            yield self.list_request(src.url, ctx, dont_filter=True, meta={"ogi_start": True})
 
     def revision_request(self, url: str, kind: str, hints: dict[str, Any], ctx: dict[str, Any]) -> Request:
         """A conditional request for one known report; its page is never read as a list (depth at the limit)."""
@@ -180,31 +149,14 @@ class ReportSpider(scrapy.Spider):
                    "depth": MAX_LIST_DEPTH}
         return self.document_request(url, doc_ctx, "attachment" if kind == "attachment" else "article")
 
-    def skip_known(self, url: str, ctx: dict[str, Any]) -> bool:
-        """Light mode: True when the archive has already fetched and processed ``url`` (it is not requested;
-        it is counted once as a known item, and as a report found when it was one)."""
-        if self.mode != "light":
-            return False
-        from crawler.pipelines import FOUND, ArchiveGateway
-
-        fetched, status = ArchiveGateway.for_crawler(self.crawler).known_status(url)
-        if not fetched or status is None:  # new, or fetched but never fully processed: request it
-            return False
-        if url not in self._known_seen:
-            self._known_seen.add(url)
-            stats, source = self.crawler.stats, ctx["source"]
-            stats.inc_value("ogi/known_items")
-            stats.inc_value(f"ogi/known_items/{source}")
-            if status in FOUND:
-                stats.inc_value(f"ogi/known_reports/{source}")
-        return True
-
     # ---- requests ----------------------------------------------------------------------------------------
     def list_request(
         self, url: str, ctx: dict[str, Any], *, callback: Any = None, dont_filter: bool = False, **kwargs: Any
     ) -> Request:
-        """A request for a list page (or list API window); its answer goes to ``callback`` (default parse)."""
-        meta = {"ogi_kind": "list", "ogi_site": ctx["site"], "ogi_source": ctx["source"], **kwargs.pop("meta", {})}
+        """A request for a list page (or list API window); its answer goes to ``callback`` (default parse).
+        A GET is sent conditionally when the archive holds a copy (a 304 comes back as that copy)."""
+        meta = {"ogi_kind": "list", "ogi_site": ctx["site"], "ogi_source": ctx["source"], "ogi_conditional": True,
+                "handle_httpstatus_list": [304], **kwargs.pop("meta", {})}
         return Request(url, callback=callback or self.parse, errback=self.on_error, cb_kwargs={"ctx": ctx},
                        meta=meta, dont_filter=dont_filter, **kwargs)
 
@@ -233,7 +185,7 @@ class ReportSpider(scrapy.Spider):
     # ---- shared helpers ----------------------------------------------------------------------------------
     def check_page(self, response: Response, ctx: dict[str, Any], *, kind: str) -> FailureItem | None:
         """A FailureItem when a 2xx response is really a wall, a soft 404, a stub or a moved page."""
-        if response.status == 304:
+        if response.status == 304 or response.meta.get("ogi_not_modified"):
             return None
         reason = walls.classify(response.status, response.headers, response.body)
         if reason is None and kind != "list":
@@ -251,16 +203,17 @@ class ReportSpider(scrapy.Spider):
         """The archived form of one response."""
         request = response.request
         prev = (request.meta.get("ogi_prev") or {}) if request is not None else {}
+        not_modified = response.status == 304 or bool(response.meta.get("ogi_not_modified"))
         return DocumentItem(
             kind=kind,
             url=(request.meta.get("redirect_urls") or [request.url])[0] if request is not None else response.url,
             final_url=response.url,
-            http_status=response.status,
+            http_status=304 if not_modified else response.status,
             headers=header_dict(response.headers),
-            body=response.body,
+            body=b"" if not_modified else response.body,  # a replayed 304 moved no body
             content_type=content_type(response) or None,
             fetched_at=now_iso(),
-            not_modified=response.status == 304,
+            not_modified=not_modified,
             prev_sha256=prev.get("sha256"),
             source=ctx["source"],
             family=ctx.get("family") or self.family,
@@ -308,7 +261,7 @@ class ReportSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("ogi/links/confusable")
                 yield FailureItem(url=url, reason="confusable", source=ctx["source"], kind="link", detail=title)
             return
-        if not same_site(url, ctx["site"]):
+        if not self.same_site(url, ctx["site"]):
             self.crawler.stats.inc_value("ogi/links/offsite")
             yield FailureItem(url=url, reason="offsite", source=ctx["source"], kind="link",
                               detail=f"{title} (not the start URL's site)")
@@ -317,32 +270,24 @@ class ReportSpider(scrapy.Spider):
         link_ctx = {**ctx, "title": title or None, "year": year, "year_source": year_source,
                     "list_url": base_url, "depth": ctx.get("depth", 0)}
         self.crawler.stats.inc_value(f"ogi/links/{ctx['source']}")
-        if self.skip_known(url, link_ctx):
-            return
         yield self.document_request(url, link_ctx, "attachment" if is_doc else "article")
 
     # ---- article pages and attachments ------------------------------------------------------------------
     def parse_article(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Archive an article page, then fetch its attachments; a page that is really a list (a hub linking
         report columns) is handed to list parsing instead."""
-        if response.status != 304 and not is_html(response):
+        unchanged = bool(response.meta.get("ogi_not_modified"))
+        if not unchanged and not is_html(response):
             yield from self.parse_attachment(response, ctx)
             return
         failure = self.check_page(response, ctx, kind="article")
         if failure is not None:
             yield failure
             return
-        unchanged = response.status == 304
         if unchanged:
             # Unchanged, but its links must still be followed: a crawl interrupted after archiving this page
-            # may not have fetched its attachments. They come from the archived copy of the page.
-            archived = self.archived_response(response)
-            if archived is None:
-                self.crawler.stats.inc_value("ogi/refetch_304")
-                yield self.unconditional_request(response, ctx)
-                return
+            # may not have fetched its attachments. The response is the archived copy (replayed 304).
             yield self.document_item(response, ctx, kind="article")
-            response = archived
         if ctx.get("depth", 0) < MAX_LIST_DEPTH and self.looks_like_list(response):
             list_ctx = {**ctx, "depth": ctx.get("depth", 0) + 1, "family": None}
             if not unchanged:
@@ -352,37 +297,6 @@ class ReportSpider(scrapy.Spider):
         if not unchanged:
             yield self.document_item(response, ctx, kind="article")
         yield from self.article_attachments(response, ctx)
-
-    def archived_response(self, response: Response) -> Response | None:
-        """The archived copy of a page that answered 304 (the bytes of the fetch the request was conditional
-        on), as a response for the same URL; None when it cannot be read."""
-        request = response.request
-        prev = (request.meta.get("ogi_prev") or {}) if request is not None else {}
-        sha = prev.get("sha256")
-        if not sha:
-            return None
-        # the pipeline module is the crawler's only door to the archive
-        from crawler.pipelines import ArchiveGateway
-
-        body = ArchiveGateway.for_crawler(self.crawler).read_document(sha)
-        if body is None:
-            return None
-        headers = {k: v for k, v in response.headers.items() if k.lower() != b"content-length"}
-        if b"Content-Type" not in response.headers:
-            headers[b"Content-Type"] = b"text/html"
-        self.crawler.stats.inc_value("ogi/replayed_304")
-        return HtmlResponse(response.url, status=200, headers=headers, body=body, request=request)
-
-    def unconditional_request(self, response: Response, ctx: dict[str, Any]) -> Request:
-        """The same document request again, without If-None-Match/If-Modified-Since (its archived copy is
-        unreadable, so a 304 tells us nothing we can use)."""
-        assert response.request is not None
-        request = response.request
-        headers = {k: v for k, v in request.headers.items()
-                   if k.lower() not in (b"if-none-match", b"if-modified-since")}
-        meta = {k: v for k, v in request.meta.items() if k.startswith("ogi_") or k == "handle_httpstatus_list"}
-        meta.update(ogi_conditional=False, ogi_prev=None)
-        return request.replace(headers=headers, meta=meta, dont_filter=True)
 
     def looks_like_list(self, response: Response) -> bool:
         """True for a page that lists several reports (a column or a hub), not one report."""
@@ -424,17 +338,15 @@ class ReportSpider(scrapy.Spider):
             if url in seen:
                 continue
             seen.add(url)
-            if not same_site(url, ctx["site"]):
+            if not self.same_site(url, ctx["site"]):
                 yield FailureItem(url=url, reason="offsite", source=ctx["source"], kind="attachment", detail=label)
                 continue
             att_ctx = {**ctx, "referer": response.url, "title": ctx.get("title") or label or None}
-            if self.skip_known(url, att_ctx):
-                continue
             yield self.document_request(url, att_ctx, "attachment")
 
     def parse_attachment(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Archive an attachment (PDF, DOC/DOCX, WPS, XLS …); the pipeline hands it to the parser."""
-        if response.status != 304:
+        if response.status != 304 and not response.meta.get("ogi_not_modified"):
             reason = walls.classify(response.status, response.headers, response.body)
             if reason is None and is_html(response) and len(response.body) < walls.SOFT_404_BYTES:
                 reason = "not-attachment"

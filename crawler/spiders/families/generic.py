@@ -43,6 +43,11 @@ def generic_page_urls(response: Response) -> list[str]:
     return [u for u in dict.fromkeys(urls) if u != response.url]
 
 
+def detect(response: Response) -> bool:
+    """True for any page: the fallback family (plain HTML lists with next-links), detected last."""
+    return True
+
+
 class GenericListSpider(ReportSpider):
     """Family base for plain HTML lists with next-links."""
 
@@ -60,3 +65,8 @@ class GenericListSpider(ReportSpider):
             yield from self.follow_report_link(response.url, href, text, title, ctx, date=date, hub=hub)
         for url in generic_page_urls(response):
             yield self.list_request(url, ctx, callback=self.parse)
+
+
+family = "generic"
+SPIDER = GenericListSpider
+generic_parse_list = GenericListSpider.generic_parse_list

@@ -48,18 +48,18 @@ def load_json(body: bytes) -> Any:
     return json.loads(body.decode("utf-8-sig"))
 
 
+def detect(response: Response) -> bool:
+    """True for a gkmlpt shell page or API answer."""
+    if "/gkmlpt/" in response.url:
+        return True
+    return isinstance(response, TextResponse) and "window._CONFIG" in response.text and "SID" in response.text
+
+
 class GkmlptSpider(ReportSpider):
     """Family base for gkmlpt catalogues."""
 
     name = "gkmlpt"
     family = "gkmlpt"
-
-    @staticmethod
-    def detect_gkmlpt(response: Response) -> bool:
-        """True for a gkmlpt shell page or API answer."""
-        if "/gkmlpt/" in response.url:
-            return True
-        return isinstance(response, TextResponse) and "window._CONFIG" in response.text and "SID" in response.text
 
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         return self.gkmlpt_parse_list(response, ctx)
@@ -117,3 +117,8 @@ class GkmlptSpider(ReportSpider):
             for n in range(max(page, 1) + 1, pages + 1):
                 yield self.list_request(self.gkmlpt_api_url(response.url, m.group(1), n, sid), page_ctx,
                                         callback=self.gkmlpt_parse_api)
+
+
+family = "gkmlpt"
+SPIDER = GkmlptSpider
+gkmlpt_parse_list = GkmlptSpider.gkmlpt_parse_list

@@ -62,19 +62,19 @@ def dataproxy_windows(total: int, per_page: int, already: int) -> list[tuple[int
     return windows
 
 
+def detect(response: Response) -> bool:
+    """True when a page embeds a jpage datastore or calls dataproxy.jsp."""
+    if not isinstance(response, TextResponse):
+        return False
+    text = response.text
+    return bool(DATASTORE.search(text)) or "dataproxy.jsp" in text
+
+
 class HanwebJpageSpider(ReportSpider):
     """Family base for Hanweb jpage columns."""
 
     name = "hanweb"
     family = "hanweb"
-
-    @staticmethod
-    def detect_hanweb(response: Response) -> bool:
-        """True when a page embeds a jpage datastore or calls dataproxy.jsp."""
-        if not isinstance(response, TextResponse):
-            return False
-        text = response.text
-        return bool(DATASTORE.search(text)) or "dataproxy.jsp" in text
 
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         return self.hanweb_parse_list(response, ctx)
@@ -137,3 +137,8 @@ class HanwebJpageSpider(ReportSpider):
             href = Selector(text=m.group(1)).css("a::attr(href)").get() if m else None
             if href:
                 yield self.list_request(urljoin(response.url, href), ctx, callback=self.hanweb_parse_window)
+
+
+family = "hanweb"
+SPIDER = HanwebJpageSpider
+hanweb_parse_list = HanwebJpageSpider.hanweb_parse_list

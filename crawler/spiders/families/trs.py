@@ -48,19 +48,19 @@ def trs_page_urls(text: str, url: str) -> list[str]:
     return urls
 
 
+def detect(response: Response) -> bool:
+    """True when a list page carries a TRS pager script."""
+    if not isinstance(response, TextResponse):
+        return False
+    text = response.text
+    return bool(PAGER_0.search(text) or PAGER_1.search(text) or COUNT_PAGE.search(text))
+
+
 class TrsStaticSpider(ReportSpider):
     """Family base for TRS static columns (ministries, many provinces and cities)."""
 
     name = "trs"
     family = "trs"
-
-    @staticmethod
-    def detect_trs(response: Response) -> bool:
-        """True when a list page carries a TRS pager script."""
-        if not isinstance(response, TextResponse):
-            return False
-        text = response.text
-        return bool(PAGER_0.search(text) or PAGER_1.search(text) or COUNT_PAGE.search(text))
 
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         return self.trs_parse_list(response, ctx)
@@ -74,3 +74,8 @@ class TrsStaticSpider(ReportSpider):
         for url in trs_page_urls(response.text, response.url):
             if url != response.url:
                 yield self.list_request(url, ctx, callback=self.parse)
+
+
+family = "trs"
+SPIDER = TrsStaticSpider
+trs_parse_list = TrsStaticSpider.trs_parse_list
