@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from archive.common import ArchiveError, now_iso, to_json
-from archive.schema import RUN_STATUSES
+from archive.schema import COMPLETENESS_STATUSES, RUN_STATUSES
 
 # the tables `counts()` reports, in this order
 COUNTED_TABLES: tuple[str, ...] = (
@@ -25,6 +26,48 @@ COUNTED_TABLES: tuple[str, ...] = (
     "sections",
     "changes",
 )
+
+
+def completeness_status(declared: int | None, listed: int | None, missing: int | None) -> str:
+    """Given what a portal declares, what its list pages gave and what was lost, return the completeness:
+    ``unknown`` when the portal declares no count (or the listed count is not known), ``partial`` when fewer
+    items were found than declared or any was lost (``missing`` > 0), else ``ok``."""
+    if missing:
+        return "partial"
+    if declared is None or listed is None:
+        return "unknown"
+    return "partial" if listed < declared else "ok"
+
+
+def _worst_completeness(a: str, b: str) -> str:
+    """Given two completeness states, return the worse (``partial`` > ``unknown`` > ``ok``)."""
+    return max(a, b, key=COMPLETENESS_STATUSES.index)
+
+
+def _reason_counts(rejected: Mapping[str, int] | None) -> dict[str, int] | None:
+    """Given reason -> count (or None), return it with int counts, the most frequent first (None stays None)."""
+    if rejected is None:
+        return None
+    counts = {str(k): int(v) for k, v in rejected.items()}
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _decode_rejected(row: dict[str, Any]) -> dict[str, Any]:
+    """Given a ``run_sources`` row, return it with ``rejected`` decoded from JSON."""
+    if isinstance(row.get("rejected"), str):
+        row["rejected"] = json.loads(row["rejected"])
+    return row
+
+
+def _where(**conds: Any) -> tuple[str, tuple[Any, ...]]:
+    """Given column=value conditions (None: no condition), return a WHERE clause and its arguments."""
+    used = {k: v for k, v in conds.items() if v is not None}
+    if not used:
+        return "", ()
+    return " WHERE " + " AND ".join(f"{k} = ?" for k in used), tuple(used.values())
+
+# the completeness columns of run_sources (issue 10), as record_source_result takes and completeness() returns
+COMPLETENESS_FIELDS: tuple[str, ...] = ("declared", "listed", "followed", "archived", "rejected", "missing")
 
 
 def _run_dict(row: sqlite3.Row | tuple[Any, ...], cols: list[str]) -> dict[str, Any]:
@@ -74,16 +117,85 @@ class RunsMixin:
         failures: int = 0,
         status: str = "ok",
         detail: str = "",
-    ) -> None:
-        """Given a run and a source, record (or replace) that source's result in the run."""
+        declared: int | None = None,
+        listed: int | None = None,
+        followed: int | None = None,
+        archived: int | None = None,
+        rejected: Mapping[str, int] | None = None,
+        missing: int | None = None,
+        completeness: str | None = None,
+    ) -> str:
+        """Given a run and a source, record (or replace) that source's result in the run; return its
+        completeness (``ok`` | ``partial`` | ``unknown``).
+
+        The completeness arguments are all optional (callers that know none of them store NULLs and get
+        ``unknown``): ``declared`` the item count the portal itself declares, ``listed`` the items found on
+        its list pages, ``followed`` the items requested, ``archived`` the items stored, ``rejected`` the
+        items decided against as reason -> count, ``missing`` the items that ended neither archived nor
+        recorded with a reason. See :func:`completeness_status`; a ``completeness`` given by the caller
+        can only make the result worse, never better.
+        """
         self._require_run(run_id)
+        rejected_counts = _reason_counts(rejected)
+        state = completeness_status(declared, listed, missing)
+        if completeness is not None:
+            if completeness not in COMPLETENESS_STATUSES:
+                raise ArchiveError(
+                    f"unknown completeness {completeness!r} (one of {', '.join(COMPLETENESS_STATUSES)})"
+                )
+            state = _worst_completeness(state, completeness)
         with self._tx() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO run_sources(run_id, source, pages, reports_found, new_reports, new_versions,"
-                " failures, status, detail, recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                " failures, status, detail, recorded_at, declared, listed, followed, archived, rejected, missing,"
+                " completeness) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, source, pages, reports_found, new_reports, new_versions, failures, status, detail,
-                 now_iso()),
+                 now_iso(), declared, listed, followed, archived, to_json(rejected_counts), missing, state),
             )  # fmt: skip
+        return state
+
+    def record_link_decision(
+        self,
+        run_id: int | None,
+        source: str,
+        url: str,
+        reason: str,
+        *,
+        title: str | None = None,
+        list_url: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Given a candidate link the crawl decided not to follow and why, store it in ``link_decisions``
+        (once per run, source, URL and reason: a repeat is ignored)."""
+        self.record_link_decisions(
+            run_id, source, [{"url": url, "reason": reason, "title": title, "list_url": list_url, "detail": detail}]
+        )
+
+    def record_link_decisions(
+        self, run_id: int | None, source: str, decisions: Iterable[Mapping[str, Any]]
+    ) -> int:
+        """Given many link decisions of one run and source (mappings with ``url`` and ``reason``, optionally
+        ``title``, ``list_url``, ``detail``), store them in one transaction; return how many were new."""
+        if run_id is not None:
+            self._require_run(run_id)
+        now = now_iso()
+        rows = []
+        for d in decisions:
+            url, reason = d.get("url"), d.get("reason")
+            if not url or not reason:
+                raise ArchiveError(f"a link decision needs a url and a reason, got {dict(d)!r}")
+            rows.append((run_id, source, d.get("list_url"), str(url), d.get("title"), str(reason),
+                         d.get("detail"), now))  # fmt: skip
+        if not rows:
+            return 0
+        with self._tx() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "INSERT OR IGNORE INTO link_decisions(run_id, source, list_url, url, title, reason, detail,"
+                " recorded_at) VALUES (?,?,?,?,?,?,?,?)",
+                rows,
+            )
+            return conn.total_changes - before
 
     def record_failure(
         self, run_id: int | None, url: str, reason: str, *, detail: str = "", source: str | None = None
@@ -146,7 +258,8 @@ class RunsMixin:
 
     def source_results(self, run_id: int) -> list[dict[str, Any]]:
         """Given a run id, return the per-source rows it recorded (``run_sources``), by source."""
-        return _rows(self._conn.execute("SELECT * FROM run_sources WHERE run_id = ? ORDER BY source", (run_id,)))
+        cur = self._conn.execute("SELECT * FROM run_sources WHERE run_id = ? ORDER BY source", (run_id,))
+        return [_decode_rejected(r) for r in _rows(cur)]
 
     def failure_counts(self, run_id: int) -> dict[str, int]:
         """Given a run id, return its failures as reason -> count, the most frequent first."""
@@ -163,14 +276,53 @@ class RunsMixin:
 
     def source_history(self, source: str, limit: int = 10) -> list[dict[str, Any]]:
         """Given a source, return its per-run results joined with their run, newest run first."""
-        return _rows(
+        return [_decode_rejected(r) for r in _rows(
             self._conn.execute(
                 "SELECT rs.*, r.kind, r.trigger, r.started_at, r.finished_at, r.status AS run_status"
                 " FROM run_sources rs JOIN runs r ON r.id = rs.run_id WHERE rs.source = ?"
                 " ORDER BY rs.run_id DESC LIMIT ?",
                 (source, limit),
             )
-        )
+        )]  # fmt: skip
+
+    def link_decisions(
+        self, run_id: int | None = None, *, source: str | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Given a run (default: any) and optionally a source, return its stored link decisions, oldest first."""
+        where, args = _where(run_id=run_id, source=source)
+        cur = self._conn.execute(f"SELECT * FROM link_decisions{where} ORDER BY id LIMIT ?", (*args, limit))
+        return _rows(cur)
+
+    def completeness(self, run_id: int | None = None) -> dict[str, Any]:
+        """Given a run (default: the newest run with per-source results), return its completeness:
+        ``run_id``, ``status`` (the worst of its sources: ``partial`` > ``unknown`` > ``ok``; ``unknown``
+        when it has none), and ``sources``: per source ``declared``, ``listed``, ``followed``, ``archived``,
+        ``rejected`` (reason -> count), ``missing``, ``completeness``, and ``link_decisions`` (reason -> count
+        of the links stored in ``link_decisions``)."""
+        if run_id is None:
+            row = self._conn.execute("SELECT max(run_id) FROM run_sources").fetchone()
+            run_id = row[0] if row else None
+        out: dict[str, Any] = {"run_id": run_id, "status": "unknown", "sources": []}
+        if run_id is None:
+            return out
+        decided: dict[str, dict[str, int]] = {}
+        for src, reason, n in self._conn.execute(
+            "SELECT source, reason, count(*) FROM link_decisions WHERE run_id = ? GROUP BY source, reason"
+            " ORDER BY source, count(*) DESC, reason",
+            (run_id,),
+        ):
+            decided.setdefault(src, {})[reason] = n
+        states = []
+        for r in self.source_results(run_id):
+            state = r.get("completeness") or "unknown"
+            states.append(state)
+            out["sources"].append({
+                "source": r["source"], **{k: r.get(k) for k in COMPLETENESS_FIELDS}, "completeness": state,
+                "link_decisions": decided.get(r["source"], {}),
+            })  # fmt: skip
+        if states:
+            out["status"] = max(states, key=COMPLETENESS_STATUSES.index)
+        return out
 
     def counts(self) -> dict[str, int]:
         """Given nothing, return the row counts of the archive's main tables."""
@@ -187,4 +339,4 @@ class RunsMixin:
             raise ArchiveError(f"unknown run status {status!r} (one of {', '.join(RUN_STATUSES)})")
 
 
-__all__ = ["COUNTED_TABLES", "RunsMixin"]
+__all__ = ["COMPLETENESS_FIELDS", "COUNTED_TABLES", "RunsMixin", "completeness_status"]

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # --- statuses and flags --------------------------------------------------------------------------------
 PARSE_STATUSES: tuple[str, ...] = ("report", "pre2019", "image_only", "not_report", "error")
 REPORT_STATUSES: tuple[str, ...] = ("report", "pre2019", "image_only")  # parses stored as reports
 RUN_STATUSES: tuple[str, ...] = ("running", "ok", "failed", "empty", "suspect", "interrupted")
 CHECK_STATUSES: tuple[str, ...] = ("ok", "fail", "unknown")
+# a source's completeness in a run: ``partial`` when it found fewer items than the portal declares (or lost
+# any), ``unknown`` when the portal declares no count; worst last
+COMPLETENESS_STATUSES: tuple[str, ...] = ("ok", "unknown", "partial")
 FLAGS: dict[str, str] = {  # cell flag -> meaning (``num`` is the default and is not stored)
     "num": "a printed number",
     "blank": "printed empty: counts as 0",
@@ -271,24 +274,6 @@ ROW_LABELS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def seed_keys() -> list[str]:
-    """Given the key structure above, return every cell key a new archive seeds, in seed (key id) order:
-    table 三 rows (all formats and derived sums) by column, table 四, table 二 rows by the union of their
-    columns over the formats (gov2021 first)."""
-    keys = [f"{row}.{c}" for row in T3_ALL_ROWS for c in T3_COLS]
-    keys.extend(T4_KEYS)
-    t2_cols: dict[str, dict[str, None]] = {row: {} for row in T2_ROW_LABELS}
-    for rows in T2_FORMAT_ROWS.values():
-        for row, cols in rows:
-            t2_cols[row].update(dict.fromkeys(cols))
-    keys.extend(f"{row}.{c}" for row, cols in t2_cols.items() for c in cols)
-    return keys
-
-
-def seed_row_labels() -> list[tuple[str, str, str, str]]:
-    """Given the labels above, return the ``row_labels`` rows (row_key, table, zh, en) a new archive seeds."""
-    return [(r, tbl, zh, en) for tbl, rows in ROW_LABELS.items() for r, (zh, en) in rows.items()]
-
 # Headline numbers copied onto each report row (reports column -> cell keys summed; None if any is missing),
 # so totals by year and province read 10^5 report rows instead of millions of table rows.
 HEADLINES: dict[str, tuple[str, ...]] = {
@@ -333,29 +318,18 @@ PARSE_FIELDS: tuple[str, ...] = tuple(ParseResult.__annotations__)
 EXPORT_FIELDS: tuple[str, ...] = ("url", "sha256", "region")
 
 
-class ReportRow(TypedDict, total=False):
-    """One row of ``reports``: the current state of one (agency, year[, aggregate]) report."""
-
-    id: int
-    report_key: str
-    agency: str | None
-    year: int | None
-    title: str | None
-    province: str | None
-    prefecture: str | None
-    county: str | None
-    region_code: str | None
-    published: str | None
-    scope: str
-    t2_format: str
-    t3_format: str
-    t4_format: str
-    parse_status: str
-    check_status: str
-    sha256: str
-    url: str | None
-    versions: int
-    changed_after_publication: int
+# One row of ``reports``: the current state of one (agency, year[, aggregate]) report.
+ReportRow = TypedDict(  # noqa: UP013 - the functional form keeps this long row shape compact
+    "ReportRow",
+    {
+        "id": int, "report_key": str, "agency": str | None, "year": int | None, "title": str | None,
+        "province": str | None, "prefecture": str | None, "county": str | None, "region_code": str | None,
+        "published": str | None, "scope": str, "t2_format": str, "t3_format": str, "t4_format": str,
+        "parse_status": str, "check_status": str, "sha256": str, "url": str | None, "versions": int,
+        "changed_after_publication": int,
+    },
+    total=False,
+)  # fmt: skip
 
 
 # --- DDL -----------------------------------------------------------------------------------------------
@@ -680,12 +654,38 @@ ALTER TABLE versions ADD COLUMN reparse INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX documents_first_seen ON documents(first_seen);
 """
 
+# v3: completeness per source and run (issue 10), and every candidate link the crawl decided not to follow
+_V3 = """
+ALTER TABLE run_sources ADD COLUMN declared INTEGER;
+ALTER TABLE run_sources ADD COLUMN listed INTEGER;
+ALTER TABLE run_sources ADD COLUMN followed INTEGER;
+ALTER TABLE run_sources ADD COLUMN archived INTEGER;
+ALTER TABLE run_sources ADD COLUMN rejected TEXT;
+ALTER TABLE run_sources ADD COLUMN missing INTEGER;
+ALTER TABLE run_sources ADD COLUMN completeness TEXT;
+CREATE TABLE link_decisions (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id),
+    source TEXT NOT NULL,
+    list_url TEXT,
+    url TEXT NOT NULL,
+    title TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT,
+    recorded_at TEXT NOT NULL,
+    UNIQUE (run_id, source, url, reason)
+);
+CREATE INDEX link_decisions_reason ON link_decisions(reason, source);
+CREATE INDEX link_decisions_source ON link_decisions(source, run_id);
+CREATE INDEX link_decisions_url ON link_decisions(url);
+"""
+
 # version -> SQL script that brings a database from version-1 to that version (run in one transaction)
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2}
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
 
 # Tables and views that metadata.yml must describe (checked by a test).
 TABLES: tuple[str, ...] = (
-    "archive_meta", "runs", "run_sources", "failures", "documents", "fetches", "keys", "row_labels",
+    "archive_meta", "runs", "run_sources", "failures", "link_decisions", "documents", "fetches", "keys", "row_labels",
     "reports", "versions", "version_texts", "cells", "t3", "t4", "t2", "checks", "sections", "changes",
 )
 VIEWS: tuple[str, ...] = ("cells_long",)

@@ -40,6 +40,26 @@ __all__ = [
 ]  # fmt: skip
 
 
+def seed_keys() -> list[str]:
+    """Given the key structure of :mod:`archive.schema`, return every cell key a new archive seeds, in seed
+    (key id) order: table 三 rows (all formats and derived sums) by column, table 四, table 二 rows by the
+    union of their columns over the formats (gov2021 first)."""
+    keys = [f"{row}.{c}" for row in schema.T3_ALL_ROWS for c in schema.T3_COLS]
+    keys.extend(schema.T4_KEYS)
+    t2_cols: dict[str, dict[str, None]] = {row: {} for row in schema.T2_ROW_LABELS}
+    for rows in schema.T2_FORMAT_ROWS.values():
+        for row, cols in rows:
+            t2_cols[row].update(dict.fromkeys(cols))
+    keys.extend(f"{row}.{c}" for row, cols in t2_cols.items() for c in cols)
+    return keys
+
+
+def seed_row_labels() -> list[tuple[str, str, str, str]]:
+    """Given the labels of :mod:`archive.schema`, return the ``row_labels`` rows (row_key, table, zh, en)
+    a new archive seeds."""
+    return [(r, tbl, zh, en) for tbl, rows in schema.ROW_LABELS.items() for r, (zh, en) in rows.items()]
+
+
 def _sqlite_header_problem(path: Path) -> str | None:
     """Cheap corruption/truncation test on the file header (no full scan)."""
     size = path.stat().st_size
@@ -164,11 +184,11 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
 
     def _seed_keys(self) -> None:
         with self._tx() as conn:
-            for key in schema.seed_keys():
+            for key in seed_keys():
                 self._key_id(key)
             conn.executemany(
                 "INSERT INTO row_labels(row_key, tbl, label_zh, label_en) VALUES (?, ?, ?, ?)",
-                schema.seed_row_labels(),
+                seed_row_labels(),
             )
 
     def _load_keys(self) -> None:
