@@ -276,6 +276,7 @@ FLAG_CODEBOOK: tuple[tuple[str, str], ...] = (
     ("na_text", "printed 无 / 不涉及 / 不适用 / N/A; counts as 0"),
     ("derived", "not printed; computed from its parts (blank total or group sum)"),
     ("inferred", "a digit run split where the table identities make the split unique"),
+    ("ocr", "a printed value read by OCR from an image; its confidence is kept with the OCR boxes"),
     ("unknown", "unreadable or missing; value empty"),
 )
 

@@ -9,7 +9,9 @@ import re
 from crawler.parsers.core import build_report
 from crawler.parsers.decode import decode
 from crawler.parsers.html_tables import extract_html
+from crawler.parsers.images import looks_image_only
 from crawler.parsers.model import Extracted, ParseError, Report
+from crawler.parsers.ocr import image_kind
 
 logger = logging.getLogger(__name__)
 
@@ -18,12 +20,14 @@ _HTML_RE = re.compile(rb"<\s*(?:html|body|table|p|div|meta|head|!doctype)\b", re
 
 
 def sniff(data: bytes, url: str | None = None, content_type: str | None = None) -> str:
-    """pdf | docx | xlsx | ole (doc/xls/wps) | zip | html | text | binary"""
+    """pdf | image (png/jpeg/gif/tiff/bmp/webp) | docx | xlsx | ole (doc/xls/wps) | zip | html | text | binary"""
     head = data[:8]
     ct = (content_type or "").lower()
     name = (url or "").lower().split("?")[0]
     if head.startswith(b"%PDF") or data[:1024].lstrip().startswith(b"%PDF"):
         return "pdf"
+    if image_kind(data):
+        return "image"
     if head.startswith(b"PK\x03\x04"):
         if b"word/" in data[:65536] or name.endswith(".docx"):
             return "docx"
@@ -79,10 +83,21 @@ def parse_bytes(
     if not data.strip():
         return _failed(source, "empty document")
     try:
-        ex = extract(bytes(data), url=url or source, content_type=content_type)
+        data = bytes(data)
+        kind = sniff(data, url or source, content_type)
+        if kind == "image":  # a picture of a report: OCR (crawler.parsers.ocr_docs)
+            from crawler.parsers.ocr_docs import parse_image_file
+
+            return parse_image_file(data, source=source, title_hint=title_hint)
+        ex = extract(data, url=url or source, content_type=content_type)
         if title_hint and not ex.title_hint:
             ex.title_hint = title_hint
-        return build_report(ex, source=source)
+        report = build_report(ex, source=source)
+        if kind in ("pdf", "docx") and (report.status == "image_only" or looks_image_only(ex)):  # scans, pictures
+            from crawler.parsers.ocr_docs import ocr_fallback
+
+            report = ocr_fallback(report, data, kind, source=source, title_hint=title_hint)
+        return report
     except ParseError as exc:
         return _failed(source, str(exc))
     except ImportError as exc:

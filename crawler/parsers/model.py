@@ -18,6 +18,7 @@ Flag = Literal[
     "na_text",  # printed 无 / 不涉及 / 不适用 / N/A : counts as 0
     "derived",  # not printed (blank total with non-zero parts, or a group sum): computed from its parts
     "inferred",  # a digit run without separators, split where the table identities make the split unique
+    "ocr",  # a printed value read by OCR from an image (its confidence in CellValue.confidence)
     "unknown",  # unreadable or missing: value is None
 ]
 Status = Literal["ok", "fail", "unknown"]
@@ -59,6 +60,7 @@ class CellValue:
     raw: str
     flag: str = "num"
     path: str = ""  # reader path that produced it ("html-grid", "text", "text-digits", "derived", …)
+    confidence: float | None = None  # OCR'd cells: the recogniser's confidence (0–1) in the printed text
 
 
 @dataclass(slots=True)
@@ -103,6 +105,7 @@ class Report:
     sections: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     text: str = ""
+    ocr: dict[str, Any] | None = None  # OCR'd reports: engine, per-page boxes, per-cell confidence
 
     def value(self, key: str) -> int | float | None:
         cell = self.cells.get(key)
@@ -135,4 +138,5 @@ class Report:
             "sections": dict(self.sections),
             "warnings": list(self.warnings),
             "text": self.text,
+            **({"ocr": self.ocr} if self.ocr is not None else {}),
         }

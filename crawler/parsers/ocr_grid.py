@@ -1,0 +1,217 @@
+"""Table structure from OCR boxes: rows and columns by geometry, as intake rows for the core.
+
+Given the text boxes of deskewed pages (:class:`crawler.parsers.ocr.OcrPage`), return ``Extracted``-style
+rows. Values (numbers and printed placeholders) define the table rows: value boxes whose vertical centres lie
+within half a text height of each other form one row. Label boxes join every value row their vertical extent
+overlaps (the first as the label, the rest as rowspan copies, as an HTML grid gives them); the remaining boxes
+are text lines (headings, table headers, narrative), clustered by their centres the same way.
+
+Columns: a *band* is a run of value rows with no text line between them. Its column slots are the clusters
+of the x-centres of its values together with the leaf header boxes just above it (a header box is a leaf when
+no header box below it has its centre inside it). Every slot of a value row becomes a cell; a slot with no box
+is an empty cell that may be a lost value (``positional=False``), never a printed blank.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+
+from crawler.parsers.model import Cell
+from crawler.parsers.normalize import is_value_text
+from crawler.parsers.ocr import OcrBox, OcrPage
+
+ROW_TOL = 0.5  # value boxes within this many text heights (centre to centre) share a row
+LABEL_REACH = 0.35  # a label box reaches this many text heights beyond its own box
+HEADER_GAP = 2.6  # header lines directly above a band: at most this many text heights apart
+COL_TOL = 0.9  # x-centres closer than this many text heights are one column
+
+
+@dataclass(slots=True)
+class GridRow:
+    y: float
+    cells: list[Cell]
+    conf: list[float | None]  # per cell: min confidence of its boxes (None for empty or copy cells)
+    values: bool  # a value row (else a text line)
+    page: int = 0
+    boxes: list[OcrBox] = field(default_factory=list)
+    labels: list[OcrBox] = field(default_factory=list)  # label boxes attached to a value row (copies too)
+
+
+@dataclass(slots=True)
+class Grid:
+    rows: list[GridRow]
+
+    @property
+    def text(self) -> str:
+        """One line per row, cells tab-separated (rowspan copies and empty cells left out)."""
+        return "\n".join("\t".join(c.text for c in r.cells if c.text and not c.copy) for r in self.rows)
+
+
+def split_box(box: OcrBox) -> list[OcrBox]:
+    """A box holding several cells (`0 0 12`, `行政许可 0`) split at its spaces: label words first, then only
+    values; each part gets the box's share of width by characters. Narrative lines stay whole."""
+    parts = box.text.split()
+    if len(parts) < 2:
+        return [box]
+    is_val = [is_value_text(p) for p in parts]
+    first_val = next((i for i, v in enumerate(is_val) if v), None)
+    if first_val is None or not all(is_val[first_val:]):
+        return [box]
+    pieces = ([" ".join(parts[:first_val])] if first_val else []) + parts[first_val:]
+    total = sum(len(p) for p in pieces) + len(pieces) - 1
+    out, pos = [], 0
+    width = box.x1 - box.x0
+    for p in pieces:
+        x0 = box.x0 + width * pos / total
+        pos += len(p) + 1
+        x1 = box.x0 + width * (pos - 1) / total
+        out.append(OcrBox(x0, box.y0, x1, box.y1, p, box.conf))
+    return out
+
+
+def _cluster_1d(points: list[float], tol: float) -> list[list[float]]:
+    groups: list[list[float]] = []
+    for p in sorted(points):
+        if groups and p - statistics.fmean(groups[-1]) <= tol:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+    return groups
+
+
+def _rows_by_centre(boxes: list[OcrBox], tol_h: float) -> list[list[OcrBox]]:
+    rows: list[list[OcrBox]] = []
+    for b in sorted(boxes, key=lambda b: b.yc):
+        if rows and b.yc - statistics.fmean(x.yc for x in rows[-1]) <= ROW_TOL * tol_h:
+            rows[-1].append(b)
+        else:
+            rows.append([b])
+    return [sorted(r, key=lambda b: b.x0) for r in rows]
+
+
+def page_grid(page: OcrPage, page_no: int = 0) -> list[GridRow]:
+    """Given one page's boxes, return its rows (value rows and text lines) in reading order."""
+    boxes = [p for b in page.boxes for p in split_box(b)]
+    if not boxes:
+        return []
+    values = [b for b in boxes if is_value_text(b.text)]
+    labels = [b for b in boxes if not is_value_text(b.text)]
+    h = statistics.median([b.h for b in (values or boxes)])
+    vrows = _rows_by_centre(values, h)
+    vy = [statistics.fmean(b.yc for b in r) for r in vrows]
+    attached: list[list[tuple[OcrBox, bool]]] = [[] for _ in vrows]
+    loose: list[OcrBox] = []
+    for b in labels:
+        reach = LABEL_REACH * h
+        hits = [i for i, y in enumerate(vy) if b.y0 - reach <= y <= b.y1 + reach and b.x1 <= _first_x(vrows[i]) + h]
+        if not hits:
+            loose.append(b)
+            continue
+        for n, i in enumerate(hits):
+            attached[i].append((b, n > 0))
+    out: list[GridRow] = []
+    for i, r in enumerate(vrows):
+        found = sorted(attached[i], key=lambda t: (t[0].x0, t[0].y0))
+        row = GridRow(vy[i], [], [], True, page_no, list(r), [b for b, _copy in found])
+        row.cells = [Cell(b.text, 0, 1, copy) for b, copy in found]
+        row.conf = [None if copy else b.conf for b, copy in found]
+        out.append(row)
+    for r in _rows_by_centre(loose, h):
+        out.append(GridRow(statistics.fmean(b.yc for b in r), [], [], False, page_no, list(r)))
+    out.sort(key=lambda r: r.y)
+    _place_columns(out, h)
+    return out
+
+
+def _first_x(row: list[OcrBox]) -> float:
+    return min(b.x0 for b in row)
+
+
+def _place_columns(rows: list[GridRow], h: float) -> None:
+    """Give every value row one cell per column slot of its band, and header lines their slot columns."""
+    i = 0
+    while i < len(rows):
+        if not rows[i].values:
+            i += 1
+            continue
+        j = i
+        while j < len(rows) and rows[j].values:
+            j += 1
+        band = rows[i:j]
+        headers = _headers_above(rows, i, h)
+        label_edge = max((b.x1 for r in band for b in _label_boxes(r)), default=float("-inf"))
+        xs = [b.xc for r in band for b in r.boxes]
+        xs += [b.xc for b in _leaf_headers(headers) if b.xc > label_edge]
+        slots = [statistics.fmean(g) for g in _cluster_1d(xs, COL_TOL * h)]
+        for r in band:
+            _fill_row(r, slots)
+        for r in headers:
+            r.cells = [_header_cell(b, slots, label_edge) for b in r.boxes]
+            r.conf = [b.conf for b in r.boxes]
+        i = j
+    for r in rows:
+        if not r.cells:  # text lines outside any table: cells without a position
+            r.cells = [Cell(b.text) for b in r.boxes]
+            r.conf = [b.conf for b in r.boxes]
+
+
+def _label_boxes(row: GridRow) -> list[OcrBox]:
+    return row.labels + [b for b in row.boxes if not is_value_text(b.text)]
+
+
+def _headers_above(rows: list[GridRow], i: int, h: float) -> list[GridRow]:
+    out: list[GridRow] = []
+    y = rows[i].y
+    k = i - 1
+    while k >= 0 and not rows[k].values and y - rows[k].y <= HEADER_GAP * h and len(out) < 5:
+        out.insert(0, rows[k])
+        y = rows[k].y
+        k -= 1
+    return out
+
+
+def _leaf_headers(headers: list[GridRow]) -> list[OcrBox]:
+    out = []
+    for n, r in enumerate(headers):
+        below = [b for lower in headers[n + 1 :] for b in lower.boxes]
+        for b in r.boxes:
+            if not any(b.x0 <= o.xc <= b.x1 for o in below):
+                out.append(b)
+    return out
+
+
+def _header_cell(b: OcrBox, slots: list[float], label_edge: float) -> Cell:
+    if b.xc <= label_edge or not slots:
+        return Cell(b.text, 0)
+    covered = [k for k, x in enumerate(slots) if b.x0 <= x <= b.x1]
+    if covered:
+        return Cell(b.text, 1 + covered[0], len(covered))
+    nearest = min(range(len(slots)), key=lambda k: abs(slots[k] - b.xc))
+    return Cell(b.text, 1 + nearest)
+
+
+def _fill_row(row: GridRow, slots: list[float]) -> None:
+    by_slot: dict[int, list[OcrBox]] = {}
+    for b in row.boxes:
+        if is_value_text(b.text):
+            k = min(range(len(slots)), key=lambda k: abs(slots[k] - b.xc))
+            by_slot.setdefault(k, []).append(b)
+    cells, conf = list(row.cells), list(row.conf)
+    for k in range(len(slots)):
+        found = sorted(by_slot.get(k, []), key=lambda b: b.x0)
+        if not found:
+            cells.append(Cell("", 1 + k))
+            conf.append(None)
+        for b in found:  # two boxes in one slot stay two cells: never glued into one number
+            cells.append(Cell(b.text, 1 + k))
+            conf.append(b.conf)
+    row.cells, row.conf = cells, conf
+
+
+def build_grid(pages: list[OcrPage]) -> Grid:
+    """Given OCR'd pages in order, return all their rows (tables simply continue across pages)."""
+    rows: list[GridRow] = []
+    for n, page in enumerate(pages):
+        rows.extend(page_grid(page, n))
+    return Grid(rows)
