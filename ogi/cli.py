@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "ogi.commands.archive",  # ogi import / export / serve
     "ogi.commands.crawl",  # ogi crawl / demo / sources
     "ogi.commands.schedule",  # ogi schedule / run-now / status
+    "ogi.commands.discover",  # ogi discover
 )
 
 
