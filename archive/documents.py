@@ -139,6 +139,8 @@ class DocumentsMixin:
             return self.blobs.get(row[0], int(row[1]), int(row[2]), sha256)
         except BlobError as exc:
             raise ArchiveError(str(exc)) from exc
+        except OSError as exc:
+            raise ArchiveError(f"{exc.filename or self.blob_dir}: cannot read: {exc.strerror or exc}") from exc
 
     def verify_blobs(self, *, full: bool = False) -> list[str]:
         """The sha256 of every document whose bytes are missing (``full``: or do not match their sha256)."""

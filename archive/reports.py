@@ -413,6 +413,9 @@ class ReportsMixin:
                 conn.execute("UPDATE documents SET parse_status = ? WHERE sha256 = ?", (status, sha256))
             version = conn.execute("SELECT version FROM versions WHERE id = ?", (row[2],)).fetchone()[0]
             return SaveResult(out_status or "unchanged", row[0], version, sha256, change="unchanged")
+        if row is not None and row[1] != sha256 and (known := self._known_content(conn, row, sha256, parsed)):
+            conn.execute("UPDATE documents SET parse_status = ? WHERE sha256 = ?", (status, sha256))
+            return SaveResult(out_status or "unchanged", row[0], known, sha256, change="unchanged")
         checks = list(parsed.get("checks") or [])
         s = _Save(
             parsed, status, sha256, url, source, run_id, parser_version, reparse, now_iso(),
@@ -433,6 +436,21 @@ class ReportsMixin:
         return SaveResult(
             out_status or change, report_id, version, sha256, change=change, reason="re-parse" if reparse else None
         )
+
+    def _known_content(self, conn: sqlite3.Connection, row: Any, sha256: str, parsed: dict[str, Any]) -> int | None:
+        """Given a report's row and other bytes of it, return the version number they already are, when the
+        bytes are a stored version of the report or parse to exactly the current version's content (the same
+        report re-encoded, re-saved or fetched from a mirror: nothing was published anew); else None."""
+        hit = conn.execute(
+            "SELECT version FROM versions WHERE report_id = ? AND sha256 = ? ORDER BY version DESC LIMIT 1",
+            (row[0], sha256),
+        ).fetchone()
+        if hit is not None:
+            return int(hit[0])
+        stored = parse_object(self, row[2])  # type: ignore[arg-type]
+        if comparable_parse({**stored, "source": None}) == comparable_parse({**parsed, "source": None}):
+            return int(conn.execute("SELECT version FROM versions WHERE id = ?", (row[2],)).fetchone()[0])
+        return None
 
     def _upsert_report(
         self, conn: sqlite3.Connection, key: str, row: Any, fields: dict[str, Any], now: str

@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from archive.common import ArchiveError, now_iso, to_json
-from archive.schema import COMPLETENESS_STATUSES, RUN_STATUSES
+from archive.schema import COMPLETENESS, RUN_STATUSES
 
 # the tables `counts()` reports, in this order
 COUNTED_TABLES: tuple[str, ...] = (
@@ -41,7 +41,7 @@ def completeness_status(declared: int | None, listed: int | None, missing: int |
 
 def _worst_completeness(a: str, b: str) -> str:
     """Given two completeness states, return the worse (``partial`` > ``unknown`` > ``ok``)."""
-    return max(a, b, key=COMPLETENESS_STATUSES.index)
+    return max(a, b, key=COMPLETENESS.index)
 
 
 def _reason_counts(rejected: Mapping[str, int] | None) -> dict[str, int] | None:
@@ -139,9 +139,9 @@ class RunsMixin:
         rejected_counts = _reason_counts(rejected)
         state = completeness_status(declared, listed, missing)
         if completeness is not None:
-            if completeness not in COMPLETENESS_STATUSES:
+            if completeness not in COMPLETENESS:
                 raise ArchiveError(
-                    f"unknown completeness {completeness!r} (one of {', '.join(COMPLETENESS_STATUSES)})"
+                    f"unknown completeness {completeness!r} (one of {', '.join(COMPLETENESS)})"
                 )
             state = _worst_completeness(state, completeness)
         with self._tx() as conn:
@@ -321,7 +321,7 @@ class RunsMixin:
                 "link_decisions": decided.get(r["source"], {}),
             })  # fmt: skip
         if states:
-            out["status"] = max(states, key=COMPLETENESS_STATUSES.index)
+            out["status"] = max(states, key=COMPLETENESS.index)
         return out
 
     def counts(self) -> dict[str, int]:

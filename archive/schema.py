@@ -19,7 +19,7 @@ RUN_STATUSES: tuple[str, ...] = ("running", "ok", "failed", "empty", "suspect", 
 CHECK_STATUSES: tuple[str, ...] = ("ok", "fail", "unknown")
 # a source's completeness in a run: ``partial`` when it found fewer items than the portal declares (or lost
 # any), ``unknown`` when the portal declares no count; worst last
-COMPLETENESS_STATUSES: tuple[str, ...] = ("ok", "unknown", "partial")
+COMPLETENESS: tuple[str, ...] = ("ok", "unknown", "partial")
 FLAGS: dict[str, str] = {  # cell flag -> meaning (``num`` is the default and is not stored)
     "num": "a printed number",
     "blank": "printed empty: counts as 0",

@@ -7,6 +7,7 @@ One :class:`Archive` wraps one SQLite file (WAL, foreign keys) and a content-add
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
@@ -22,6 +23,7 @@ from archive import schema
 from archive.blobs import PackStore
 from archive.common import ArchiveError, ReparseResult, SaveResult, now_iso, to_json
 from archive.documents import DocumentsMixin
+from archive.maintenance import GcResult, MaintenanceMixin
 from archive.queries import comparable_parse
 from archive.reparse import ReparseMixin
 from archive.reports import ReportsMixin, _Plan
@@ -35,8 +37,19 @@ PARSE_FIELDS = schema.PARSE_FIELDS
 EXPORT_FIELDS = schema.EXPORT_FIELDS
 # kept importable from here (they moved with the split of this module)
 __all__ = [
-    "EXPORT_FIELDS", "PARSE_FIELDS", "REPORT_STATUSES", "RUN_STATUSES", "Archive", "ArchiveError",
-    "ReparseResult", "SaveResult", "comparable_parse", "now_iso", "open_archive", "to_json",
+    "EXPORT_FIELDS",
+    "PARSE_FIELDS",
+    "REPORT_STATUSES",
+    "RUN_STATUSES",
+    "Archive",
+    "ArchiveError",
+    "GcResult",
+    "ReparseResult",
+    "SaveResult",
+    "comparable_parse",
+    "now_iso",
+    "open_archive",
+    "to_json",
 ]  # fmt: skip
 
 
@@ -60,6 +73,25 @@ def seed_row_labels() -> list[tuple[str, str, str, str]]:
     return [(r, tbl, zh, en) for tbl, rows in schema.ROW_LABELS.items() for r, (zh, en) in rows.items()]
 
 
+_DISK_ERRORS = (10, 13)  # SQLITE_IOERR, SQLITE_FULL (primary result codes)
+
+
+def os_error_line(path: Path | str, exc: OSError) -> str:
+    """Given the file being written and an OS error, return one clear line (``…: cannot write: No space left
+    on device (ENOSPC)``) for an :class:`ArchiveError`."""
+    name = errno.errorcode.get(exc.errno or 0)
+    where = exc.filename or path
+    return f"{where}: cannot write: {exc.strerror or exc}" + (f" ({name})" if name else "")
+
+
+def _wal_has_frames(path: Path) -> bool:
+    """Given a database path, return whether its ``-wal`` file holds frames (pages not yet checkpointed)."""
+    try:
+        return path.with_name(path.name + "-wal").stat().st_size > 32  # the WAL header is 32 bytes
+    except OSError:
+        return False
+
+
 def _sqlite_header_problem(path: Path) -> str | None:
     """Cheap corruption/truncation test on the file header (no full scan)."""
     size = path.stat().st_size
@@ -81,7 +113,7 @@ def _sqlite_header_problem(path: Path) -> str | None:
     return None
 
 
-class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
+class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, MaintenanceMixin):
     """An open archive. Use :func:`open_archive`."""
 
     def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> None:
@@ -98,8 +130,11 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
         self._plans: dict[tuple[str, ...], _Plan] = {}  # cell-key sequence -> row plan (see _plan)
         # recorded on each version saved without an explicit parser_version (set once by the caller)
         self.parser_version: str | None = None
+        suspect = None  # a main file shorter than its header says, with pages in the WAL: SQLite decides
         if self.path.exists():
             problem = _sqlite_header_problem(self.path)
+            if problem and problem.startswith("truncated") and _wal_has_frames(self.path):
+                suspect, problem = problem, None
             if problem:
                 raise ArchiveError(f"{self.path}: {problem}")
         try:
@@ -117,11 +152,16 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA cache_size = -65536")
             self._init_inserts(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
+            if suspect is not None:
+                self._quick_check(suspect)
             self._migrate()
             self._load_keys()
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
             raise ArchiveError(f"{self.path}: cannot open archive: {exc}") from exc
+        except OSError as exc:
+            self._close_quietly()
+            raise ArchiveError(f"{self.path}: cannot open archive: {exc.strerror or exc}") from exc
         except ArchiveError:
             self._close_quietly()
             raise
@@ -135,6 +175,13 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
     def db(self) -> sqlite_utils.Database:
         """The sqlite-utils view of the connection (kept public for tests that edit rows directly)."""
         return self._db
+
+    def _quick_check(self, suspect: str) -> None:
+        """Given why the file header looked wrong, let SQLite (which reads the WAL) decide: quick_check."""
+        rows = [r[0] for r in self._conn.execute("PRAGMA quick_check").fetchall()]
+        if rows != ["ok"]:
+            raise ArchiveError(f"{self.path}: {suspect}, and quick_check says: {rows[0] if rows else 'nothing'}")
+        logger.info("%s: %s, but the WAL holds the pages and quick_check is ok", self.path, suspect)
 
     def _close_quietly(self) -> None:
         conn = getattr(self, "_conn", None)
@@ -150,46 +197,75 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
         return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        current = self.schema_version
+        """Bring the file to the latest schema, creating and seeding a new archive, in ONE write transaction.
+
+        The version is read after ``BEGIN IMMEDIATE``, so two processes creating the same new file serialise
+        (the second finds it created) and a kill mid-way leaves the file as it was; an archive left without
+        keys by an older, non-atomic creation is seeded here too.
+        """
         latest = max(schema.MIGRATIONS)
+        if self.schema_version == latest and self._seeded():
+            return
+        self._begin()
+        try:
+            current = self.schema_version
+            self._check_migratable(current, latest)
+            for version in range(current + 1, latest + 1):
+                logger.info("%s: migrating schema to version %d", self.path, version)
+                self._run_script(schema.MIGRATIONS[version])
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('schema_version', ?)", (str(version),)
+                )
+                self._conn.execute(
+                    "INSERT OR REPLACE INTO archive_meta(key, value) VALUES (?, ?)", (f"migrated_at_v{version}", now_iso())
+                )
+                self._conn.execute(f"PRAGMA user_version = {int(version)}")
+            if not self._seeded():
+                self._seed_keys()
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            self._key_ids = {}
+            raise
+
+    def _check_migratable(self, current: int, latest: int) -> None:
+        """Given the file's schema version, raise ArchiveError unless this program can bring it to ``latest``."""
         if current > latest:
             raise ArchiveError(f"{self.path}: schema version {current} is newer than this program ({latest})")
         if current and not self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'reports'").fetchone():
-            raise ArchiveError(
-                f"{self.path}: user_version {current} but no archive tables: not an OGI archive"
-            )
-        if (
-            current == 0
-            and self._conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            ).fetchone()
-        ):
+            raise ArchiveError(f"{self.path}: user_version {current} but no archive tables: not an OGI archive")
+        if current == 0 and self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ).fetchone():
             raise ArchiveError(f"{self.path}: database has tables but is not an OGI archive")
-        for version in range(current + 1, latest + 1):
-            script = schema.MIGRATIONS[version]
-            logger.info("%s: migrating schema to version %d", self.path, version)
-            try:
-                self._conn.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\n"
-                    f"INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('schema_version', '{version}');\n"
-                    f"INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('migrated_at_v{version}', '{now_iso()}');\n"
-                    f"PRAGMA user_version = {version};\nCOMMIT;"
-                )
-            except sqlite3.Error:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
-        if current == 0:
-            self._seed_keys()
+
+    def _run_script(self, script: str) -> None:
+        """Given an SQL script, run its statements one by one inside the open transaction (executescript
+        would commit it first)."""
+        stmt = ""
+        for line in script.splitlines(keepends=True):
+            stmt += line
+            if sqlite3.complete_statement(stmt):
+                self._conn.execute(stmt)
+                stmt = ""
+        if stmt.strip() and not all(ln.strip().startswith("--") or not ln.strip() for ln in stmt.splitlines()):
+            self._conn.execute(stmt)
+
+    def _seeded(self) -> bool:
+        """Given an archive at some schema version, return whether its keys are seeded."""
+        try:
+            return self._conn.execute("SELECT 1 FROM keys LIMIT 1").fetchone() is not None
+        except sqlite3.OperationalError:  # no keys table yet
+            return False
 
     def _seed_keys(self) -> None:
-        with self._tx() as conn:
-            for key in seed_keys():
-                self._key_id(key)
-            conn.executemany(
-                "INSERT INTO row_labels(row_key, tbl, label_zh, label_en) VALUES (?, ?, ?, ?)",
-                seed_row_labels(),
-            )
+        """Seed the keys and row labels, inside the caller's open transaction."""
+        for key in seed_keys():
+            self._key_id(key)
+        self._conn.executemany(
+            "INSERT INTO row_labels(row_key, tbl, label_zh, label_en) VALUES (?, ?, ?, ?)", seed_row_labels()
+        )
 
     def _load_keys(self) -> None:
         self._key_ids = {k: i for i, k in self._conn.execute("SELECT id, key FROM keys")}
@@ -240,15 +316,17 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
                 self._fts_pending.clear()
             self.blobs.sync()  # bytes durable before the rows that point at them
             self._conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
+                self._rollback("ROLLBACK")
             self._restore_keys(keys_before)
+            self._raise_write_error(exc)
             raise ArchiveError(f"{self.path}: commit failed: {exc}") from exc
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE): all or nothing; a busy database is an ArchiveError.
+        """One write transaction (BEGIN IMMEDIATE): all or nothing; a busy database is an ArchiveError, and so
+        is a full disk or another OS error while writing (one clear line, never a raw OSError).
 
         Inside :meth:`batch` it is a SAVEPOINT of the batch's transaction instead: still all or nothing.
         """
@@ -260,10 +338,10 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
             self._conn.execute("SAVEPOINT report")
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK TO report")
-                self._conn.execute("RELEASE report")
+            except BaseException as exc:
+                self._rollback("ROLLBACK TO report", "RELEASE report")
                 self._restore_keys(keys_before)
+                self._raise_write_error(exc)
                 raise
             self._conn.execute("RELEASE report")
             self._batch_tick()
@@ -271,11 +349,29 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
         self._begin()
         try:
             yield self._conn
-        except BaseException:
-            self._conn.execute("ROLLBACK")
+        except BaseException as exc:
+            self._rollback("ROLLBACK")
             self._restore_keys(keys_before)
+            self._raise_write_error(exc)
             raise
         self._commit(keys_before)
+
+    def _rollback(self, *statements: str) -> None:
+        """Given the statements that undo the open transaction or savepoint, run them (a failing rollback,
+        e.g. on a full disk, leaves SQLite to roll back the journal at the next open)."""
+        try:
+            for sql in statements:
+                self._conn.execute(sql)
+        except sqlite3.Error as exc:
+            logger.warning("%s: rollback failed: %s", self.path, exc)
+
+    def _raise_write_error(self, exc: BaseException) -> None:
+        """Given an exception from inside a write, raise it as one clear ArchiveError when it is an OS error
+        or SQLite's disk full / I/O error; return (and let the caller re-raise it) otherwise."""
+        if isinstance(exc, OSError):
+            raise ArchiveError(os_error_line(self.path, exc)) from exc
+        if isinstance(exc, sqlite3.Error) and (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _DISK_ERRORS:
+            raise ArchiveError(f"{self.path}: cannot write: {exc} (disk full or I/O error)") from exc
 
     @contextmanager
     def batch(self, *, size: int = 500, seconds: float = 2.0) -> Iterator[Archive]:
@@ -308,7 +404,12 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin):
             self._commit(state["keys"])
 
     def close(self) -> None:
-        self.blobs.close()
+        """Close the blob store (syncing it) and the database; an OS error syncing is an ArchiveError."""
+        try:
+            self.blobs.close()
+        except OSError as exc:
+            self._close_quietly()
+            raise ArchiveError(os_error_line(self.blob_dir, exc)) from exc
         try:
             if not self._conn.in_transaction:
                 # keeps query-planner statistics fresh for Datasette (cheap: bounded, only when needed)

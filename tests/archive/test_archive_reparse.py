@@ -253,7 +253,8 @@ def test_api_reparse_rekeys_a_report_or_refuses_a_conflict(arc, make_parsed):
 def test_api_reparse_keeps_reports_and_old_versions(arc, make_parsed):
     sha_old, parsed = stored(arc, make_parsed, "001", b"doc-1")
     sha_new = arc.save_document(b"doc-1 revised")
-    assert arc.save_report(parsed, sha256=sha_new).status == "new_version"
+    revised = {**parsed, "text": (parsed.get("text") or "") + "\n（本报告于发布后更正）"}  # other content: a version
+    assert arc.save_report(revised, sha256=sha_new).status == "new_version"
     sha_not = arc.save_document(b"a list page")
     arc.save_report({"ok": False, "status": "not_report", "error": "no tables"}, sha256=sha_not)
     arc.save_document(b"never parsed")  # a crawled list page: not re-parsed
