@@ -138,9 +138,10 @@ def _place_columns(rows: list[GridRow], h: float) -> None:
         j = i
         while j < len(rows) and rows[j].values:
             j += 1
+        label_edge = max((b.x1 for r in rows[i:j] for b in _label_boxes(r)), default=float("-inf"))
+        j = _extend_band(rows, j, label_edge)
         band = rows[i:j]
         headers = _headers_above(rows, i, h)
-        label_edge = max((b.x1 for r in band for b in _label_boxes(r)), default=float("-inf"))
         xs = [b.xc for r in band for b in r.boxes]
         xs += [b.xc for b in _leaf_headers(headers) if b.xc > label_edge]
         slots = [statistics.fmean(g) for g in _cluster_1d(xs, COL_TOL * h)]
@@ -154,6 +155,25 @@ def _place_columns(rows: list[GridRow], h: float) -> None:
         if not r.cells:  # text lines outside any table: cells without a position
             r.cells = [Cell(b.text) for b in r.boxes]
             r.conf = [b.conf for b in r.boxes]
+
+
+def _extend_band(rows: list[GridRow], j: int, label_edge: float) -> int:
+    """A row printed without values (only labels, inside the label column) does not end its band when more
+    value rows follow: it becomes a value row whose every slot is empty (its cells unknown, never shifted)."""
+    k = j
+    while k < len(rows):
+        if rows[k].values:
+            j = k = k + 1
+            continue
+        if not all(b.x1 <= label_edge for b in rows[k].boxes):
+            break
+        k += 1
+    for r in rows[:j]:
+        if not r.values and r.boxes and all(b.x1 <= label_edge for b in r.boxes) and not r.cells:
+            r.values, r.labels = True, list(r.boxes)
+            r.cells = [Cell(b.text, 0) for b in r.boxes]
+            r.conf = [b.conf for b in r.boxes]
+    return j
 
 
 def _label_boxes(row: GridRow) -> list[OcrBox]:
