@@ -87,6 +87,8 @@ def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:
 @click.command("crawl")
 @click.option("--source", "source_names", multiple=True, help="A source name from the sources file (repeatable).")
 @click.option("--url", "urls", multiple=True, help="A list-page URL to crawl (repeatable).")
+@click.option("--discover", "discover_urls", multiple=True,
+              help="A portal page: crawl the annual-report columns `ogi discover` finds there (repeatable).")
 @click.option("--db", default="ogi.db", show_default=True, help="Archive database.")
 @click.option("--allow-private", is_flag=True, help="Allow loopback/private addresses (tests, local portals).")
 @click.option("--run-id", type=int, default=None, help="Use this existing run row (created by the scheduler).")
@@ -99,7 +101,8 @@ def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:
 @click.option("-s", "--set", "overrides", multiple=True, help="A Scrapy/OGI setting NAME=VALUE (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 @click.option("--timings", is_flag=True, hidden=True, help="Print a JSON line of time spent per stage (benchmark).")
-def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, allow_private: bool,
+def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], discover_urls: tuple[str, ...], db: str,
+              allow_private: bool,
               run_id: int | None, trigger: str, mode: str, sources_file: str | None, host_map: tuple[str, ...],
               fast: bool, download_timeout: float | None, overrides: tuple[str, ...], quiet: bool,
               timings: bool) -> None:
@@ -125,6 +128,19 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], db: str, all
         if not url.startswith(("http://", "https://")):
             raise click.ClickException(f"not an http(s) URL: {url!r}")
         chosen.append(SourceInfo(name=url, url=url))
+    for start in discover_urls:  # ogi discover's columns (family left to the spider's own detection)
+        from ogi.commands.discover import parse_host_map as discover_host_map
+        from ogi.commands.discover import run_discovery
+
+        found = run_discovery(start, allow_private=allow_private, host_map=discover_host_map(host_map),
+                              check_columns=False)
+        click.echo(f"discover {start}: {found.summary()}", err=True)
+        for cand in found.candidates:
+            name = cand.name if cand.name not in known and cand.name not in {s.name for s in chosen} else cand.url
+            if cand.url not in {s.url for s in chosen}:
+                chosen.append(SourceInfo(name=name, url=cand.url, agency=cand.agency, level=cand.level))
+    if discover_urls and not chosen:  # never fall back to the whole registry when discovery found nothing
+        raise click.ClickException("--discover found no annual-report column to crawl")
     if not chosen:
         chosen = list(known.values())
     extra: dict[str, Any] = {"DOWNLOAD_TIMEOUT": download_timeout} if download_timeout else {}

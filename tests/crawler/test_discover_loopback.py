@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -37,8 +38,12 @@ class Handler(BaseHTTPRequestHandler):
     seen: ClassVar[list[tuple[str, str]]] = []
 
     def do_GET(self) -> None:
+        if self.path.startswith("http"):  # a proxy-style request (the crawler's host map): absolute URI
+            self.path = urlsplit(self.path).path
         Handler.seen.append((self.headers.get("Host", ""), self.path))
-        if self.path == "/hub/":
+        if self.path == "/empty/":
+            self._send(200, "<html><body>没有链接</body></html>".encode())
+        elif self.path == "/hub/":
             self._send(200, HUB.encode("utf-8"))
         elif self.path == "/moved/":
             self.send_response(302)
@@ -163,3 +168,34 @@ def test_ogi_group_has_discover() -> None:
     from ogi.cli import cli
 
     assert "discover" in cli.commands
+
+
+HTTP_HUB = "http://www.pingtan.gov.cn/hub/"  # http: the crawler's host map proxies plain HTTP only
+
+
+def test_crawl_discover_crawls_the_columns_found(portal: dict[str, str], tmp_path: Path) -> None:
+    host = next(iter(portal.items()))
+    db = tmp_path / "d.db"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ogi.commands.crawl", "crawl", "--discover", HTTP_HUB, "--allow-private",
+         "--host-map", f"{host[0]}={host[1]}", "--db", str(db), "--quiet", "--download-timeout", "5"],
+        capture_output=True, text=True, timeout=300, env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"discover {HTTP_HUB}: 1 annual-report column(s) from 1 page(s)" in proc.stderr
+    assert "crawling 1 source(s)" in proc.stderr
+    # the discovered column is the run's one source and its (real, non-report) list page was crawled
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("  pingtan_")]
+    assert len(lines) == 1 and lines[0].startswith("  pingtan_ghxx_gzjzqk: ") and "pages 1 " in lines[0]
+
+
+def test_crawl_discover_finding_nothing_does_not_crawl_the_registry(portal: dict[str, str], tmp_path: Path) -> None:
+    host = next(iter(portal.items()))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ogi.commands.crawl", "crawl", "--discover", SITE + "/empty/",
+         "--allow-private", "--host-map", f"{host[0]}={host[1]}", "--db", str(tmp_path / "n.db")],
+        capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    assert proc.returncode == 1
+    assert "--discover found no annual-report column to crawl" in proc.stderr
+    assert "crawling" not in proc.stderr and "Traceback" not in proc.stderr
