@@ -31,6 +31,13 @@ KEPT_HEADERS: tuple[str, ...] = (
 )
 
 
+def _headers(headers: dict[str, Any] | None) -> dict[str, str]:
+    """Given response headers (names and values as str or bytes), return them with lower-case names, as str."""
+    return {
+        str(k).lower(): (v.decode("latin-1") if isinstance(v, bytes) else str(v)) for k, v in (headers or {}).items()
+    }
+
+
 class DocumentsMixin:
     """Documents and fetches of :class:`archive.store.Archive`."""
 
@@ -69,53 +76,23 @@ class DocumentsMixin:
             raise ArchiveError(f"save_document needs bytes, got {type(data).__name__}")
         data = bytes(data)
         sha = hashlib.sha256(data).hexdigest()
-        hdrs = {
-            str(k).lower(): (v.decode("latin-1") if isinstance(v, bytes) else str(v))
-            for k, v in (headers or {}).items()
-        }
+        hdrs = _headers(headers)
         ctype = content_type or hdrs.get("content-type")
-        etag = hdrs.get("etag")
-        last_modified = hdrs.get("last-modified")
-        kept = {k: v for k, v in hdrs.items() if k in KEPT_HEADERS}
+        etag, last_modified = hdrs.get("etag"), hdrs.get("last-modified")
         fingerprint = hashlib.sha256(
             to_json([sha, url, final_url, http_status, etag, last_modified, run_id, source]).encode()  # type: ignore[union-attr]
         ).hexdigest()
         when = fetched_at or now_iso()
+        fetch = (sha, url, final_url, http_status, ctype, etag, last_modified,
+                 to_json({k: v for k, v in hdrs.items() if k in KEPT_HEADERS} or None), when, run_id, source,
+                 fingerprint)  # fmt: skip
         try:
             with self._tx() as conn:
-                row = conn.execute(
-                    "SELECT pack, pack_offset, size FROM documents WHERE sha256 = ?", (sha,)
-                ).fetchone()
-                if row is None:
-                    pack, offset = self.blobs.put(sha, data)  # synced before this transaction commits
-                    conn.execute(
-                        "INSERT INTO documents(sha256, size, content_type, pack, pack_offset, first_seen)"
-                        " VALUES (?,?,?,?,?,?)",
-                        (sha, len(data), ctype, pack, offset, when),
-                    )
-                elif not self.blobs.present(*row):
-                    logger.warning("document %s: blob was missing, stored again", sha)
-                    pack, offset = self.blobs.put(sha, data)
-                    conn.execute(
-                        "UPDATE documents SET pack = ?, pack_offset = ? WHERE sha256 = ?", (pack, offset, sha)
-                    )
+                self._store_blob(conn, sha, data, ctype, when)
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO fetches(sha256, url, final_url, http_status, content_type, etag,"
                     " last_modified, headers, fetched_at, run_id, source, fingerprint) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (
-                        sha,
-                        url,
-                        final_url,
-                        http_status,
-                        ctype,
-                        etag,
-                        last_modified,
-                        to_json(kept or None),
-                        when,
-                        run_id,
-                        source,
-                        fingerprint,
-                    ),
+                    fetch,
                 )
                 if cur.rowcount == 0 and fetched_at:
                     conn.execute(
@@ -127,6 +104,21 @@ class DocumentsMixin:
         except sqlite3.DatabaseError as exc:
             raise ArchiveError(f"{self.path}: {exc}") from exc
         return sha
+
+    def _store_blob(self, conn: sqlite3.Connection, sha: str, data: bytes, ctype: str | None, when: str) -> None:
+        """Given a document's bytes inside a write transaction, append them to the pack unless they are stored
+        already (a blob found missing is stored again); the pack is synced before the transaction commits."""
+        row = conn.execute("SELECT pack, pack_offset, size FROM documents WHERE sha256 = ?", (sha,)).fetchone()
+        if row is None:
+            pack, offset = self.blobs.put(sha, data)
+            conn.execute(
+                "INSERT INTO documents(sha256, size, content_type, pack, pack_offset, first_seen) VALUES (?,?,?,?,?,?)",
+                (sha, len(data), ctype, pack, offset, when),
+            )
+        elif not self.blobs.present(*row):
+            logger.warning("document %s: blob was missing, stored again", sha)
+            pack, offset = self.blobs.put(sha, data)
+            conn.execute("UPDATE documents SET pack = ?, pack_offset = ? WHERE sha256 = ?", (pack, offset, sha))
 
     def read_document(self, sha256: str) -> bytes:
         """The raw bytes of a stored document; a missing or damaged blob is an ArchiveError."""

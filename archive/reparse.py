@@ -142,33 +142,8 @@ class ReparseMixin:
 
         try:
             for i in range(0, len(shas), max(1, chunk)):
-                parsed_docs: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-                for sha in shas[i : i + chunk]:
-                    try:
-                        ctx = self.reparse_context(sha)
-                        data = self.read_document(sha)
-                    except ArchiveError as exc:
-                        done(ReparseResult(sha, "error", reason=str(exc)))
-                        continue
-                    try:
-                        parsed = parse(data, ctx)
-                    except Exception as exc:  # the parser promises not to raise; keep going if it does
-                        logger.exception("parser crashed re-parsing %s", sha)
-                        done(ReparseResult(sha, "error", reason=f"parser crashed: {exc!r}"))
-                        continue
-                    parsed_docs.append((sha, ctx, parsed))
-                with self.batch(size=len(parsed_docs) + 1, seconds=60.0):
-                    for sha, ctx, parsed in parsed_docs:
-                        try:
-                            res = self.save_report(
-                                parsed, sha256=sha, url=ctx["save_url"], source=ctx["origin"],
-                                region_hint=ctx["region_hint"], run_id=run_id, parser_version=pv, reparse=True,
-                            )  # fmt: skip
-                        except ArchiveError as exc:
-                            done(ReparseResult(sha, "error", reason=str(exc)))
-                            continue
-                        status = res.status if res.change is None else res.change
-                        done(ReparseResult(sha, status, res.report_id, res.version, res.reason))
+                parsed_docs = self._parse_stored(shas[i : i + chunk], parse, done)
+                self._save_reparsed(parsed_docs, run_id, pv, done)
         except BaseException:
             self.finish_run(run_id, status="interrupted", counts=counts)
             raise
@@ -176,3 +151,49 @@ class ReparseMixin:
         status = "empty" if not results else ("failed" if failed == len(results) else "ok")
         self.finish_run(run_id, status=status, counts=counts, detail=f"parser {pv}" if pv else "")
         return results
+
+    def _parse_stored(
+        self,
+        shas: list[str],
+        parse: Callable[[bytes, dict[str, Any]], dict[str, Any]],
+        done: Callable[[ReparseResult], None],
+    ) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+        """Given stored documents, return (sha256, context, parse) of each that could be read and parsed;
+        the others are reported to ``done`` as ``error``."""
+        out: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for sha in shas:
+            try:
+                ctx = self.reparse_context(sha)
+                data = self.read_document(sha)
+            except ArchiveError as exc:
+                done(ReparseResult(sha, "error", reason=str(exc)))
+                continue
+            try:
+                parsed = parse(data, ctx)
+            except Exception as exc:  # the parser promises not to raise; keep going if it does
+                logger.exception("parser crashed re-parsing %s", sha)
+                done(ReparseResult(sha, "error", reason=f"parser crashed: {exc!r}"))
+                continue
+            out.append((sha, ctx, parsed))
+        return out
+
+    def _save_reparsed(
+        self,
+        parsed_docs: list[tuple[str, dict[str, Any], dict[str, Any]]],
+        run_id: int,
+        parser_version: str | None,
+        done: Callable[[ReparseResult], None],
+    ) -> None:
+        """Given re-parsed documents, save them in one batch (each all or nothing) and report each to ``done``."""
+        with self.batch(size=len(parsed_docs) + 1, seconds=60.0):
+            for sha, ctx, parsed in parsed_docs:
+                try:
+                    res = self.save_report(
+                        parsed, sha256=sha, url=ctx["save_url"], source=ctx["origin"], region_hint=ctx["region_hint"],
+                        run_id=run_id, parser_version=parser_version, reparse=True,
+                    )  # fmt: skip
+                except ArchiveError as exc:
+                    done(ReparseResult(sha, "error", reason=str(exc)))
+                    continue
+                status = res.status if res.change is None else res.change
+                done(ReparseResult(sha, status, res.report_id, res.version, res.reason))
