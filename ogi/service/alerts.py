@@ -27,7 +27,9 @@ from ogi.service.config import AlertConfig
 logger = logging.getLogger(__name__)
 
 GOOD_STATUSES = frozenset({"ok", "partial"})  # partial: some list pages failed, reports were found
-SEVERITY = {"ok": 0, "suspect": 1, "empty": 2, "failed": 3}
+# a run's final statuses, least severe first; "partial" (some listed item neither archived nor recorded) is taken
+# over from the crawl when the archive knows it, and is never reported as ok
+SEVERITY = {"ok": 0, "partial": 1, "suspect": 2, "empty": 3, "failed": 4}
 RULES = ("failed", "empty", "suspect", "stale")
 
 
@@ -128,7 +130,7 @@ def classify_run(
 
 
 def worst(*statuses: str) -> str:
-    """The most severe of some run statuses (failed > empty > suspect > ok)."""
+    """The most severe of some run statuses (failed > empty > suspect > partial > ok)."""
     return max(statuses, key=lambda s: SEVERITY.get(s, 0))
 
 

@@ -47,6 +47,11 @@ class FileLock:
             os.close(self._fd)
             self._fd = None
 
+    def inheritable(self) -> tuple[int, ...]:
+        """Given the lock, return its descriptor for a child's `pass_fds` (the child then holds the lock with
+        this process, and alone once this process is gone); () when not held."""
+        return () if self._fd is None else (self._fd,)
+
     @property
     def held(self) -> bool:
         return self._fd is not None

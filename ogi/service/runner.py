@@ -41,7 +41,6 @@ from ogi.service.common import (
 from ogi.service.config import ScheduleConfig
 from ogi.service.history import (
     all_source_histories,
-    as_int,
     close_quietly,
     json_dict,
     open_history,
@@ -49,14 +48,14 @@ from ogi.service.history import (
     source_result,
 )
 from ogi.service.locks import FileLock
+from ogi.service.procs import alive, end_group, group_alive, group_leader, proc_start
 from ogi.service.state import StateStore
+from ogi.service.totals import carry_snapshot, run_totals
 
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[2]  # the project root: the crawl subprocess imports from it
 MAX_ATTEMPTS = 3
-CARRIED_COUNTS = ("pages", "new_reports", "new_versions", "failures", "new_items")
-CRAWL_COUNTS = ("new_items", "known_items")  # what the crawl alone knows (light mode), copied into the run counts
 
 
 def default_crawl_command() -> list[str]:
@@ -141,6 +140,7 @@ class Runner:
     def resume_pending(self) -> list[RunOutcome]:
         """Resume every run a stop or crash left unfinished, under its own run id."""
         outcomes: list[RunOutcome] = []
+        self.end_orphans()  # before the lock: an orphan crawl still holds the run lock it inherited
         try:
             self.run_lock.acquire(blocking=True, stop=self.stop)
         except LockedError:
@@ -151,6 +151,16 @@ class Runner:
                     break
                 request = RunRequest(job_id=row["job_id"], mode=row["mode"],
                                      sources=tuple(json.loads(row["sources"])), trigger=row["trigger"])
+                if row["state"] == "running":  # its runner died (the run lock is ours): close that attempt first
+                    try:
+                        adopted = self._close_dead_attempt(request, row)
+                    except SchedulerError as e:
+                        logger.error("Run %d: %s", row["run_id"], e)
+                        adopted = None
+                    if adopted is not None:
+                        outcomes.append(adopted)
+                        continue
+                    row = self.state.get(row["run_id"]) or row
                 if row["attempts"] >= MAX_ATTEMPTS:
                     logger.error("Run %d was interrupted %d times; giving up on it", row["run_id"], row["attempts"])
                     outcomes.append(self._give_up(row))
@@ -161,7 +171,52 @@ class Runner:
             self.run_lock.release()
         return outcomes
 
+    def end_orphans(self) -> list[int]:
+        """End every crawl that outlived the process that started it (a kill -9 of the service or of `ogi run-now`),
+        so a resume cannot run beside it; return the process groups ended."""
+        ended: list[int] = []
+        for row in self.state.pending():
+            pid, run_id = row.get("pid"), int(row["run_id"])
+            if not pid:
+                continue
+            runner = row.get("runner_pid")
+            if runner and runner != os.getpid() and alive(runner, row.get("runner_start")):
+                continue  # its runner lives (an `ogi run-now` in progress): not an orphan
+            if row.get("pid_start") is not None:
+                leader_ours = alive(pid, row["pid_start"])
+            else:  # a state row from before pid_start: a live pid counts only as the leader of its own group
+                leader_ours = alive(pid) and group_leader(pid)
+            if not (leader_ours or (not alive(pid) and group_alive(pid))):
+                continue  # gone (or the pid now belongs to another process)
+            logger.warning("Run %d: its crawl (pid %d) outlived the process that started it (pid %s); ending it "
+                           "before the run resumes", run_id, pid, runner or "?")
+            if end_group(pid, grace=self.config.stop_grace_seconds):
+                ended.append(pid)
+            else:
+                logger.error("Run %d: the orphan crawl (process group %d) could not be ended", run_id, pid)
+        return ended
+
     # -- internals
+
+    def _close_dead_attempt(self, request: RunRequest, row: dict[str, Any]) -> RunOutcome | None:
+        """Given a run whose runner died, record how its last attempt ended: adopt the result when the crawl had
+        finished the run (returned), else record it interrupted and carry its counts (None: resume it)."""
+        run_id = int(row["run_id"])
+        arc = open_history(self.db)
+        try:
+            crawl_row = arc.run(run_id) or {}
+            self._stop_sent_at = None
+            if str(crawl_row.get("status") or "") in alert_rules.SEVERITY:
+                logger.info("Run %d: its crawl finished (%s) after the process that started it died; adopting the "
+                            "result", run_id, crawl_row.get("status"))
+                return self._finish(arc, request, run_id, None, False, False)
+            logger.info("Run %d: its last attempt ended with the process that started it; recording it interrupted",
+                        run_id)
+            self._finish(arc, request, run_id, None, False, True,
+                         detail="the process running it died; resumes on the next start")
+            return None
+        finally:
+            close_quietly(arc)
 
     def _give_up(self, row: dict[str, Any]) -> RunOutcome:
         run_id = int(row["run_id"])
@@ -194,9 +249,10 @@ class Runner:
                                            sources=list(request.sources) or None))
             else:
                 run_id = resume_run_id
-                arc.set_run_status(run_id, "running")
+                arc.claim_run(run_id, f"resumed by the scheduler (process {os.getpid()})")
             self.state.run_started(run_id, job_id=request.job_id, mode=request.mode, sources=request.sources,
-                                   trigger=request.trigger)
+                                   trigger=request.trigger, runner_pid=os.getpid(),
+                                   runner_start=proc_start(os.getpid()))
             logger.info("Run %d started (%s, mode %s, sources %s)", run_id, request.trigger, request.mode,
                         ", ".join(request.sources) or "all")
             exit_code, timed_out, interrupted = self._execute(request, run_id)
@@ -221,13 +277,15 @@ class Runner:
             log.write(f"--- {iso(utcnow())} run {run_id}: {' '.join(argv)}\n".encode())
             log.flush()
             try:
+                # its own process group (its pid), and the run lock inherited: a crawl that outlives this
+                # process keeps the lock, so no other run starts beside it
                 proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        env=env, start_new_session=True)
+                                        env=env, start_new_session=True, pass_fds=self.run_lock.inheritable())
             except OSError as e:
                 log.write(f"cannot start the crawl: {e}\n".encode())
                 logger.error("Run %d: cannot start %s: %s", run_id, argv[0], e)
                 return 127, False, False
-            self.state.run_pid(run_id, proc.pid)
+            self.state.run_pid(run_id, proc.pid, proc_start(proc.pid))
             timed_out = interrupted = False
             while True:
                 try:
@@ -265,30 +323,16 @@ class Runner:
             return proc.wait()
 
     def _finish(self, arc: Archive, request: RunRequest, run_id: int, exit_code: int | None,
-                timed_out: bool, interrupted: bool) -> RunOutcome:
+                timed_out: bool, interrupted: bool, *,
+                detail: str = "stopped by the service; resumes on the next start") -> RunOutcome:
+        """Given an attempt that ended, record the run's counts and status (interrupted: carry them), deliver
+        alerts, and return the outcome."""
         rows = arc.source_results(run_id)
         results = [source_result(r) for r in rows]
-        counts: dict[str, Any] = {
-            "pages": sum(r.pages for r in results),
-            "reports_found": sum(r.reports_found for r in results),
-            "new_reports": sum(as_int(r.get("new_reports")) for r in rows),
-            "new_versions": sum(as_int(r.get("new_versions")) for r in rows),
-            "failures": sum(r.failures for r in results),
-            "failures_by_reason": arc.failure_counts(run_id),
-            "sources": {r.source: r.status for r in results},
-            "exit_code": exit_code,
-            "job": request.job_id,
-            "mode": request.mode,
-        }
         crawl_row = arc.run(run_id) or {}
-        crawl_counts = json_dict(crawl_row.get("counts"))
-        counts.update({k: as_int(crawl_counts[k]) for k in CRAWL_COUNTS if k in crawl_counts})
-        if crawl_counts.get("mode"):
-            counts["crawl_mode"] = str(crawl_counts["mode"])  # the crawl's own --mode (the job's mode is "mode")
-        carried = self.state.carried(run_id)
-        for key in CARRIED_COUNTS:
-            if key in counts or key in carried:
-                counts[key] = as_int(counts.get(key)) + as_int(carried.get(key))
+        counts = run_totals(rows, results, failures_by_reason=arc.failure_counts(run_id),
+                            crawl_counts=json_dict(crawl_row.get("counts")), carried=self.state.carried(run_id),
+                            exit_code=exit_code, job=request.job_id, mode=request.mode)
         crawl_status, crawl_detail = str(crawl_row.get("status") or ""), str(crawl_row.get("detail") or "")
         finished_at = parse_time(crawl_row.get("finished_at"))
         if (interrupted and crawl_status in alert_rules.SEVERITY and finished_at is not None
@@ -297,9 +341,8 @@ class Runner:
             logger.info("Run %d had finished its work (%s) before the stop", run_id, crawl_status)
             interrupted, exit_code = False, 0
         if interrupted:
-            detail = "stopped by the service; resumes on the next start"
             arc.finish_run(run_id, status="interrupted", counts=counts, detail=detail)
-            self.state.carry(run_id, {k: counts[k] for k in CARRIED_COUNTS if k in counts})
+            self.state.carry(run_id, carry_snapshot(counts, rows))
             self.state.run_finished(run_id, state="interrupted", status="interrupted", exit_code=exit_code,
                                     detail=detail)
             return RunOutcome(run_id, "interrupted", detail, exit_code, interrupted=True, counts=counts)
