@@ -270,6 +270,15 @@ def _is_column(href: str, text: str) -> tuple[bool, str | None]:
     return True, None
 
 
+def _link_agency(text: str) -> str | None:
+    """The agency a link names before the column words ("市财政局政府信息公开年报" -> 市财政局), or None."""
+    t = norm(text)
+    m = COLUMN_TEXT.search(t)
+    head = re.sub(r"(?:政府)?(?:信息)?$", "", t[: m.start()]) if m else ""
+    head = re.sub(r"\d{4}年(?:度)?$", "", head)
+    return head if len(head) >= 2 and AGENCY_END.search(head) else None
+
+
 def _is_directory(href: str, text: str) -> bool:
     t = norm(text)
     slug = urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1]
@@ -357,7 +366,8 @@ def discover_page(body: bytes | str, url: str) -> PageFindings:
         if reason == "confusable" or (REJECT.search(norm(text)) and CONFUSABLE_HINT.search(norm(text))):
             found.rejected.append((absolute, nfkc(text).strip(), "confusable"))
         elif is_col:
-            add(absolute, "link", nfkc(text).strip(), _agency_for(absolute, prefixes, site_agency))
+            own = _link_agency(text)
+            add(absolute, "link", nfkc(text).strip(), own or _agency_for(absolute, prefixes, site_agency))
         elif _is_directory(href, text) and absolute != url:
             found.follow.append((absolute, nfkc(text).strip()))
     for dept, name, chans in depts:

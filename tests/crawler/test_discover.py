@@ -97,10 +97,20 @@ def test_titles_rules_decide_which_links_are_columns() -> None:
     found = discover_page(page.encode("utf-8"), "https://www.xx.gov.cn/xxgk/")
     assert [(c.url, c.evidence, c.agency) for c in found.candidates] == [
         ("https://www.xx.gov.cn/xxgk/zfxxgknb/", "政府信息 公开年报", "某某市人民政府"),
-        ("https://www.xx.gov.cn/bm/czj/xxgknb/", "市财政局政府信息公开年报", "某某市人民政府"),
+        ("https://www.xx.gov.cn/bm/czj/xxgknb/", "市财政局政府信息公开年报", "市财政局"),  # the link's own agency
     ]
     assert {r[1] for r in found.rejected} == {"某某大学信息公开年报", "政府工作报告", "政府网站年度报表"}
     assert ("https://www.xx.gov.cn/bmxxgk/", "部门信息公开") in found.follow
+
+
+def test_gbk_page_with_meta_charset() -> None:
+    page = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">'
+            "<title>首页-某某县人民政府</title></head><body>"
+            '<a href="/xxgk/bmxxgk/jyj/ndbg/">县教育局政府信息公开工作年度报告</a></body></html>')
+    found = discover_page(page.encode("gbk"), "http://www.mm.gov.cn/")
+    assert [(c.url, c.agency, c.level) for c in found.candidates] == [
+        ("http://www.mm.gov.cn/xxgk/bmxxgk/jyj/ndbg/", "县教育局", "county-department")]
+    assert found.agency == "某某县人民政府"  # <title> after the last separator
 
 
 def test_template_is_read_not_assumed() -> None:
