@@ -27,8 +27,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import urllib.error
 import urllib.request
+import urllib.robotparser
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -469,12 +471,14 @@ def detect_family(body: bytes, url: str, content_type: str = "text/html") -> str
 
 
 def discover(start: str, *, depth: int = 1, allow_private: bool = False, host_map: dict[str, str] | None = None,
-             max_pages: int = 60, check_columns: bool = True, timeout: float = 20.0,
+             max_pages: int = 60, check_columns: bool = True, timeout: float = 20.0, delay: float = 0.0,
              fetch: Callable[[str], Fetched] | None = None) -> DiscoveryResult:
     """Given a start URL, read it and the directory pages it links (breadth first, ``depth`` levels, at most
     ``max_pages``), and return the annual-report columns found, each fetched once (``check_columns``) for its
-    family; failed fetches and rejected links are kept in the result."""
-    get = fetch or (lambda u: fetch_url(u, allow_private=allow_private, host_map=host_map, timeout=timeout))
+    family; failed fetches (robots.txt refusals included) and rejected links are kept in the result.
+    ``delay`` seconds pass between two requests."""
+    raw = fetch or (lambda u: fetch_url(u, allow_private=allow_private, host_map=host_map, timeout=timeout))
+    get = _Polite(raw, delay)
     result = DiscoveryResult(start=start)
     by_url: dict[str, Candidate] = {}
     queue: list[tuple[str, int]] = [(clean_url(start), 0)]
@@ -511,10 +515,52 @@ def discover(start: str, *, depth: int = 1, allow_private: bool = False, host_ma
     return result
 
 
+class RobotsRefused(OSError):
+    """robots.txt disallows the URL for this client."""
+
+
+class _Polite:
+    """A fetcher that obeys each host's robots.txt (fetched once per host, through the same fetcher; an
+    unreadable or missing robots.txt allows everything) and waits ``delay`` seconds between requests."""
+
+    def __init__(self, fetch: Callable[[str], Fetched], delay: float) -> None:
+        self.fetch, self.delay, self.last = fetch, delay, 0.0
+        self.robots: dict[str, urllib.robotparser.RobotFileParser | None] = {}
+
+    def _wait(self) -> None:
+        pause = self.last + self.delay - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        self.last = time.monotonic()
+
+    def __call__(self, url: str) -> Fetched:
+        p = urlsplit(url)
+        origin = f"{p.scheme}://{p.netloc}"
+        if origin not in self.robots:
+            self._wait()
+            try:
+                answer = self.fetch(origin + "/robots.txt")
+            except (OSError, ValueError):
+                answer = None
+            parser = None
+            if answer is not None and answer.status == 200:
+                parser = urllib.robotparser.RobotFileParser()
+                parser.parse(answer.body.decode("utf-8", "replace").splitlines())
+            self.robots[origin] = parser
+        parser = self.robots[origin]
+        if parser is not None and not parser.can_fetch(USER_AGENT, url):
+            raise RobotsRefused(f"robots.txt of {origin} disallows {url}")
+        self._wait()
+        return self.fetch(url)
+
+
 def _get(get: Callable[[str], Fetched], url: str, result: DiscoveryResult) -> Fetched | None:
     """The page, or None with the reason recorded in ``result.failures``."""
     try:
         page = get(url)
+    except RobotsRefused as exc:
+        result.failures.append((url, f"robots: {exc}"))
+        return None
     except UnsafeURL as exc:
         result.failures.append((url, f"unsafe: {exc}"))
         return None

@@ -34,7 +34,7 @@ def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:
 
 def run_discovery(url: str, *, depth: int = 1, allow_private: bool = False,
                   host_map: dict[str, str] | None = None, max_pages: int = 60,
-                  check_columns: bool = True, timeout: float = 20.0) -> DiscoveryResult:
+                  check_columns: bool = True, timeout: float = 20.0, delay: float = 0.5) -> DiscoveryResult:
     """Given a start URL, return the discovery result; a DiscoverError (one line, exit 2) when the URL is not
     http(s), is refused by the safety rules, or its page could not be read."""
     if not url.startswith(("http://", "https://")):
@@ -43,7 +43,7 @@ def run_discovery(url: str, *, depth: int = 1, allow_private: bool = False,
         raise DiscoverError(f"--depth must be 0 or more, got {depth}")
     try:
         result = discover(url, depth=depth, allow_private=allow_private, host_map=host_map, max_pages=max_pages,
-                          check_columns=check_columns, timeout=timeout)
+                          check_columns=check_columns, timeout=timeout, delay=delay)
     except UnsafeURL as exc:  # pragma: no cover - discover records refusals; kept for safety
         raise DiscoverError(f"refused: {exc}") from None
     if not result.pages:
@@ -72,9 +72,10 @@ def sources_yaml(result: DiscoveryResult) -> str:
 @click.option("--max-pages", type=int, default=60, show_default=True, help="At most this many pages read.")
 @click.option("--no-check", is_flag=True, help="Do not fetch the columns found (no family, no status).")
 @click.option("--timeout", type=float, default=20.0, show_default=True, help="Seconds per request.")
+@click.option("--delay", type=float, default=0.5, show_default=True, help="Seconds between two requests.")
 @click.option("--host-map", multiple=True, hidden=True, help="NAME=127.0.0.1:PORT: serve *.NAME from loopback.")
 def discover_cmd(url: str, depth: int, as_json: bool, allow_private: bool, max_pages: int, no_check: bool,
-                 timeout: float, host_map: tuple[str, ...]) -> None:
+                 timeout: float, delay: float, host_map: tuple[str, ...]) -> None:
     """Find the annual-report columns (政府信息公开年报) of a portal and its departments.
 
     URL is a portal's 政府信息公开 page, a department directory or a home page. The columns are printed as
@@ -87,7 +88,7 @@ def discover_cmd(url: str, depth: int, as_json: bool, allow_private: bool, max_p
         ogi discover https://www.example.gov.cn/zwgk/ --depth 1 >> my-sources.yaml
     """
     result = run_discovery(url, depth=depth, allow_private=allow_private, host_map=parse_host_map(host_map),
-                           max_pages=max_pages, check_columns=not no_check, timeout=timeout)
+                           max_pages=max_pages, check_columns=not no_check, timeout=timeout, delay=delay)
     for link, text, reason in result.rejected:
         logger.info("rejected %s (%s): %s", link, text, reason)
     for link, reason in result.failures:

@@ -36,12 +36,15 @@ HUB = ('<html><head><meta name="SiteName" content="测试门户"></head><body>'
 
 class Handler(BaseHTTPRequestHandler):
     seen: ClassVar[list[tuple[str, str]]] = []
+    robots: ClassVar[str | None] = None  # the /robots.txt to serve (None: 404)
 
     def do_GET(self) -> None:
         if self.path.startswith("http"):  # a proxy-style request (the crawler's host map): absolute URI
             self.path = urlsplit(self.path).path
         Handler.seen.append((self.headers.get("Host", ""), self.path))
-        if self.path == "/empty/":
+        if self.path == "/robots.txt" and Handler.robots is not None:
+            self._send(200, Handler.robots.encode())
+        elif self.path == "/empty/":
             self._send(200, "<html><body>没有链接</body></html>".encode())
         elif self.path == "/hub/":
             self._send(200, HUB.encode("utf-8"))
@@ -87,10 +90,23 @@ def test_directory_depth0_fetches_every_column_once_and_records_each_404(portal:
     assert {c.checked for c in result.candidates} == {"http 404"}
     assert {c.family for c in result.candidates} == {None}
     assert sorted(u for u, _ in result.failures) == sorted(c.url for c in result.candidates)
-    paths = [p for _, p in Handler.seen]
+    paths = [p for _, p in Handler.seen if p != "/robots.txt"]
     assert len(paths) == 18 and len(set(paths)) == 18  # the page + 17 columns, none twice
+    assert [p for _, p in Handler.seen].count("/robots.txt") == 1  # asked once for the host
     assert {h for h, _ in Handler.seen} == {"www.pingtan.gov.cn"}  # the Host header is the portal's
     assert len({c.name for c in result.candidates}) == 17
+
+
+def test_robots_txt_is_obeyed_and_each_refusal_recorded(portal: dict[str, str]) -> None:
+    Handler.robots = "User-agent: *\nDisallow: /zwgk/zfxxgk/dfbmptlj/ptzhsyqbm/ptzhsyqczj/zfxxgknb/\n"
+    try:
+        result = discover(SITE + DIRECTORY_PATH, depth=0, allow_private=True, host_map=portal)
+    finally:
+        Handler.robots = None
+    refused = [c for c in result.candidates if (c.checked or "").startswith("robots:")]
+    assert [c.url for c in refused] == [SITE + "/zwgk/zfxxgk/dfbmptlj/ptzhsyqbm/ptzhsyqczj/zfxxgknb/"]
+    assert len(result.candidates) == 17  # refused by robots.txt is recorded, not dropped
+    assert sum(1 for c in result.candidates if c.checked == "http 404") == 16
 
 
 def test_portal_depth1_follows_the_directory_link(portal: dict[str, str]) -> None:
@@ -128,7 +144,8 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 def test_cli_yaml_is_a_loadable_sources_file(portal: dict[str, str], tmp_path: Path) -> None:
     host = next(iter(portal.items()))
-    proc = run_cli(SITE + DIRECTORY_PATH, "--depth", "0", "--allow-private", "--host-map", f"{host[0]}={host[1]}")
+    proc = run_cli(SITE + DIRECTORY_PATH, "--depth", "0", "--delay", "0", "--allow-private",
+                   "--host-map", f"{host[0]}={host[1]}")
     assert proc.returncode == 0, proc.stderr
     assert "17 annual-report column(s) from 1 page(s); 1 confusable link(s) rejected; 17 fetch(es) failed" \
         in proc.stderr
@@ -144,7 +161,7 @@ def test_cli_yaml_is_a_loadable_sources_file(portal: dict[str, str], tmp_path: P
 
 def test_cli_json_lines(portal: dict[str, str]) -> None:
     host = next(iter(portal.items()))
-    proc = run_cli(SITE + "/zwgk/", "--json", "--allow-private", "--host-map", f"{host[0]}={host[1]}")
+    proc = run_cli(SITE + "/zwgk/", "--json", "--delay", "0", "--allow-private", "--host-map", f"{host[0]}={host[1]}")
     assert proc.returncode == 0, proc.stderr
     rows = [json.loads(line) for line in proc.stdout.splitlines()]
     assert rows == [{"name": "pingtan_zfxxgk_zfxxgknb", "url": SITE + "/zwgk/zfxxgk/zfxxgknb/",
