@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from archive import queries
+from archive.across.export import write_across_jsonl
 from archive.queries import Archive
 
 Exporter = Callable[[Archive, IO[str], Path | None], list[str]]
@@ -39,4 +40,4 @@ def write_long_csv_with_codebook(arc: Archive, out: IO[str], codebook: Path | No
     return []
 
 
-EXPORTERS: dict[str, Exporter] = {"jsonl": write_jsonl, "csv": write_long_csv_with_codebook}
+EXPORTERS: dict[str, Exporter] = {"jsonl": write_jsonl, "csv": write_long_csv_with_codebook, "across": write_across_jsonl}

@@ -6,95 +6,38 @@
 Tables (all derived; never a printed value changed): ``bodies``, ``body_names``, ``body_reports``,
 ``cross_checks``, ``coverage``, ``edits``, ``similarity``, ``rates``, ``rollups``; views ``body_timeline`` and
 ``yoy_jumps``. The formulas and rules are in docs/data.md, "Across reports".
+
+The package is lazy (PEP 562): the table definitions load without rapidfuzz/datasketch; ``recompute_across``
+imports them on first use.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
-import sqlite3
-import time
-from pathlib import Path
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from archive.across.bodies import assign_bodies, expected_governments, load_aliases
-from archive.across.coverage import coverage_rows, edit_rows
-from archive.across.crosscheck import cross_checks, series_index
-from archive.across.load import load_snapshot
-from archive.across.rates import add_percentiles, rate_rows
-from archive.across.rollups import rollup_rows
-from archive.across.similarity import normalised_sections, prev_year_rows, same_year_rows
-from archive.across.tables import DERIVED_TABLES, DERIVED_VIEWS, create_sql, insert_rows
-from archive.common import ArchiveError
-
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from archive.across.recompute import recompute_across
+    from archive.across.tables import DERIVED_TABLES, DERIVED_VIEWS
 
 __all__ = ["DERIVED_TABLES", "DERIVED_VIEWS", "recompute_across"]
 
-
-def recompute_across(
-    arc: Any, *, aliases: str | Path | None = None, today: dt.date | None = None
-) -> dict[str, Any]:
-    """Given an open :class:`archive.store.Archive`, rebuild every across-report table in one write transaction
-    and return a summary: rows per table, cross-check statuses, findings counts and the seconds taken.
-
-    ``aliases`` is the alias file (default ``archive/aliases.yaml``); ``today`` decides which deadlines have
-    passed (default: the current date).
-    """
-    try:
-        return _recompute(arc, aliases, today)
-    except sqlite3.Error as exc:
-        raise ArchiveError(f"{arc.path}: across-report tables not recomputed: {exc}") from exc
+_WHERE: dict[str, str] = {
+    "recompute_across": "archive.across.recompute",
+    "DERIVED_TABLES": "archive.across.tables",
+    "DERIVED_VIEWS": "archive.across.tables",
+}
 
 
-def _recompute(arc: Any, aliases: str | Path | None, today: dt.date | None) -> dict[str, Any]:
-    t0 = time.monotonic()
-    conn = arc.conn
-    snap = load_snapshot(conn)
-    alias = load_aliases(aliases)
-    bodies, body_reports, names = assign_bodies(list(snap.reports.values()), alias)
-    all_bodies = bodies + expected_governments(bodies)
-    index = series_index(body_reports)
-    report_body = {br["report_id"]: br["body_id"] for br in body_reports if br["body_id"]}
-    by_id = {b["body_id"]: b for b in all_bodies}
-    checks = cross_checks(snap, index)
-    edits = edit_rows(conn, snap, report_body)
-    edited: dict[int, int] = {}
-    for e in edits:
-        edited[e["report_id"]] = edited.get(e["report_id"], 0) + 1
-    coverage = coverage_rows(snap, all_bodies, index, edited, today or dt.date.today())
-    norm = normalised_sections(snap)
-    similarity = prev_year_rows(snap, index, norm) + same_year_rows(snap, report_body, norm)
-    rates = rate_rows(snap, {rid: (by_id[bid], series) for (bid, series), years in index.items()
-                             for rid in years.values()})
-    add_percentiles(rates)
-    rollups = rollup_rows(snap, all_bodies, index)
-    data = {
-        "bodies": all_bodies, "body_names": names, "body_reports": body_reports, "cross_checks": checks,
-        "coverage": coverage, "edits": edits, "similarity": similarity, "rates": rates, "rollups": rollups,
-    }
-    t1 = time.monotonic()
-    with arc._tx() as wconn:  # the archive's own write transaction (BEGIN IMMEDIATE … COMMIT)
-        for stmt in create_sql():
-            wconn.execute(stmt)
-        for table, rows in data.items():
-            insert_rows(wconn, table, rows)
-    summary: dict[str, Any] = {
-        "rows": {t: len(r) for t, r in data.items()},
-        "cross_checks": _count(checks, "status"),
-        "coverage": _count(coverage, "timeliness"),
-        "similarity": _count(similarity, "flag"),
-        "rollups": _count(rollups, "status"),
-        "seconds": round(time.monotonic() - t0, 3),
-        "write_seconds": round(time.monotonic() - t1, 3),
-    }
-    logger.info("across reports recomputed: %s", summary)
-    return summary
+def __getattr__(name: str) -> Any:
+    """Given a public name of the package, import its module and return it (PEP 562)."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'archive.across' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
-def _count(rows: list[dict[str, Any]], col: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in rows:
-        k = str(r.get(col))
-        out[k] = out.get(k, 0) + 1
-    return out
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -18,6 +18,7 @@ from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Indel
 
+from archive import schema
 from archive.across.load import Snapshot
 
 MIN_LEN = 20  # shorter sections (一句 "如下表") are boilerplate by design: not compared
@@ -32,11 +33,42 @@ MAX_CANDIDATES = 20
 _WS_RE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _DIGITS_RE = re.compile(r"\d+(?:\.\d+)?")
 _NARRATIVE = ("s1.overview", "s3.requests", "s4.review_litigation")
+_NUMBERING_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.]?)?(?:\([一二三四五六七]\))?(?:\d[.、])?")
+# printed table labels (tables 二/三/四 and their headers): a section that is only a table is not narrative, so
+# two years' identical table headers never count as copied text
+_TABLE_WORDS = (
+    "本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和", "申请人情况", "法人或其他组织", "信息内容",
+    "第二十条第", "项", "未经复议直接起诉", "复议后起诉", "行政复议", "行政诉讼", "(单位:万元)", "危及三安全一稳定",
+)
+
+
+def _label_cores() -> list[str]:
+    labels = [zh for table in schema.ROW_LABELS.values() for zh, _en in table.values()]
+    labels += [zh for zh, _en in schema.T3_COL_LABELS.values()] + [zh for zh, _en in schema.T4_COL_LABELS.values()]
+    labels += [zh for zh, _en, _unit in schema.T2_COL_LABELS.values()]
+    out = set(_TABLE_WORDS)
+    for label in labels:
+        text = _WS_RE.sub("", unicodedata.normalize("NFKC", label))
+        text = re.sub(r"\(.*?\)", "", text) if "派生" in text else text
+        core = _NUMBERING_RE.sub("", text.replace("三(", "(").replace("“", "").replace("”", ""))
+        if len(core) >= 4:  # shorter words (其他, 总计, 规章) also occur in narrative sentences
+            out.add(core)
+    return sorted(out, key=len, reverse=True)
+
+
+Sec = tuple[str, str]  # (narrative text, normalised text) of one section
+_LABELS_RE = re.compile("|".join(re.escape(c) for c in _label_cores()))
 
 
 def norm_text(text: str) -> str:
     """Given a section text, return it NFKC-normalised without whitespace."""
     return _WS_RE.sub("", unicodedata.normalize("NFKC", text or ""))
+
+
+def narrative(norm: str) -> str:
+    """Given normalised text, return it without the printed labels of tables 二/三/四 (what is scored is the
+    narrative; a table's values stay as digits, so a section that is only a table is short)."""
+    return _LABELS_RE.sub("", norm.replace("“", "").replace("”", ""))
 
 
 def mask_digits(text: str) -> str:
@@ -50,12 +82,15 @@ def passages(a: str, b: str, top: int = 3) -> list[str]:
     return sorted((p for p in blocks if len(p) >= PASSAGE_MIN), key=len, reverse=True)[:top]
 
 
-def _pair(rid: int, other: int, relation: str, key: str, a: str, b: str, tscore: float) -> dict[str, Any]:
+def _pair(rid: int, other: int, relation: str, key: str, ab: tuple[Sec, Sec], tscore: float) -> dict[str, Any]:
+    (a, plain_a), (b, plain_b) = ab
     score = fuzz.ratio(a, b) / 100.0
-    shared = passages(a, b)
+    shared = passages(plain_a, plain_b)
     if relation == "same_year":
         flag = "template"
-    elif score >= COPY_SCORE and len(a) >= MIN_LEN_SAME_YEAR:
+    elif len(a) < MIN_LEN_SAME_YEAR:
+        flag = None  # too little narrative to call it a copy
+    elif score >= COPY_SCORE:
         flag = "copied"  # last year's text, its numbers included
     elif tscore >= COPY_SCORE:
         flag = "numbers_only_changed"
@@ -69,8 +104,8 @@ def _pair(rid: int, other: int, relation: str, key: str, a: str, b: str, tscore:
     }
 
 
-def _numbers(sections: dict[str, str]) -> list[str]:
-    return sorted(n for k in _NARRATIVE for n in _DIGITS_RE.findall(sections.get(k, "")))
+def _numbers(sections: dict[str, Sec]) -> list[str]:
+    return sorted(n for k in _NARRATIVE for n in _DIGITS_RE.findall(sections.get(k, ("", ""))[1]))
 
 
 def _tables(snap: Snapshot, rid: int) -> tuple[Any, Any]:
@@ -81,13 +116,20 @@ def _nonzero(tables: tuple[Any, Any]) -> bool:
     return any(v for part in tables for row in part.values() for v in row if v)
 
 
-def normalised_sections(snap: Snapshot) -> dict[int, dict[str, str]]:
-    """Given the snapshot, return report id → section key → normalised text (each text normalised once)."""
-    return {rid: {k: norm_text(t) for k, t in secs.items()} for rid, secs in snap.sections.items()}
+def normalised_sections(snap: Snapshot) -> dict[int, dict[str, Sec]]:
+    """Given the snapshot, return report id → section key → (narrative text, normalised text), each computed
+    once."""
+    out: dict[int, dict[str, Sec]] = {}
+    for rid, secs in snap.sections.items():
+        out[rid] = {}
+        for k, t in secs.items():
+            plain = norm_text(t)
+            out[rid][k] = (narrative(plain), plain)
+    return out
 
 
 def prev_year_rows(
-    snap: Snapshot, index: dict[tuple[str, str], dict[int, int]], norm: dict[int, dict[str, str]]
+    snap: Snapshot, index: dict[tuple[str, str], dict[int, int]], norm: dict[int, dict[str, Sec]]
 ) -> list[dict[str, Any]]:
     """Given the snapshot and the series index, return the prev-year ``similarity`` rows: per section kept
     from KEEP_PREV, and a ``t3+t4`` row flagged ``tables_identical_narrative_changed`` when every table 三/四
@@ -100,12 +142,12 @@ def prev_year_rows(
                 continue
             cur_s, prev_s = norm.get(rid, {}), norm.get(prev, {})
             for key in sorted(set(cur_s) & set(prev_s)):
-                a, b = cur_s[key], prev_s[key]
+                a, b = cur_s[key][0], prev_s[key][0]
                 if len(a) < MIN_LEN or len(b) < MIN_LEN:
                     continue
                 tscore = fuzz.ratio(mask_digits(a), mask_digits(b)) / 100.0
                 if tscore >= KEEP_PREV:
-                    rows.append(_pair(rid, prev, "prev_year", key, a, b, tscore))
+                    rows.append(_pair(rid, prev, "prev_year", key, (cur_s[key], prev_s[key]), tscore))
             t_now, t_prev = _tables(snap, rid), _tables(snap, prev)
             if t_now == t_prev and any(t_now) and _nonzero(t_now):
                 changed = _numbers(cur_s) != _numbers(prev_s)
@@ -119,21 +161,22 @@ def prev_year_rows(
 
 
 def same_year_rows(
-    snap: Snapshot, report_body: dict[int, str], norm: dict[int, dict[str, str]]
+    snap: Snapshot, report_body: dict[int, str], norm: dict[int, dict[str, Sec]]
 ) -> list[dict[str, Any]]:
     """Given the snapshot and report → body, return the same-year ``similarity`` rows: each report's section
     against one other body's most similar section of the same year, kept from TEMPLATE_SCORE."""
     rows: list[dict[str, Any]] = []
     groups: dict[tuple[int, str], dict[str, list[int]]] = {}
-    texts: dict[tuple[int, str], str] = {}
+    texts: dict[tuple[int, str], Sec] = {}
     for rid, secs in norm.items():
         year = snap.reports.get(rid, {}).get("year")
         if rid not in report_body or not isinstance(year, int):
             continue
-        for key, t in secs.items():
+        for key, sec in secs.items():
+            t = sec[0]
             if len(t) < MIN_LEN_SAME_YEAR:
                 continue
-            texts[(rid, key)] = t
+            texts[(rid, key)] = sec
             groups.setdefault((year, key), {}).setdefault(mask_digits(t), []).append(rid)
     for (_year, key), by_template in groups.items():
         best = _near_templates(list(by_template)) if len(by_template) > 1 else {}
@@ -146,7 +189,7 @@ def same_year_rows(
                     near, tscore = best[tpl]
                     other = next((m for m in by_template[near] if report_body[m] != report_body[rid]), None)
                 if other is not None:
-                    rows.append(_pair(rid, other, "same_year", key, texts[(rid, key)], texts[(other, key)], tscore))
+                    rows.append(_pair(rid, other, "same_year", key, (texts[(rid, key)], texts[(other, key)]), tscore))
     return rows
 
 

@@ -73,3 +73,26 @@ def test_metadata_describes_every_derived_table_bilingually() -> None:
     for name in (*DERIVED_TABLES, *DERIVED_VIEWS):
         desc = tables[name]["description"]
         assert " / " in desc and any("\u4e00" <= ch <= "\u9fff" for ch in desc), name
+
+
+def test_ogi_import_recomputes_and_export_across_writes_every_table(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ogi.cli import cli
+
+    real = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+    db = tmp_path / "ogi.db"
+    files = [str(real / f"{n}.txt") for n in ("009", "010", "011")]
+    res = CliRunner().invoke(cli, ["import", "--db", str(db), *files], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "across.jsonl"
+    res = CliRunner().invoke(cli, ["export", "--db", str(db), "--format", "across", "-o", str(out)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    tables = {x["table"] for x in lines}
+    assert {"bodies", "body_reports", "cross_checks", "coverage", "rates"} <= tables
+    y1 = [x for x in lines if x["table"] == "cross_checks" and x["rule"] == "Y1" and x["prev_report_id"]]
+    assert len(y1) == 14  # 2023 and 2024 against their previous years, 7 applicant columns each
+    book = (tmp_path / "across.codebook.csv").read_text(encoding="utf-8")
+    assert "cross_checks.lhs" in book and "跨年校验" in book
