@@ -75,6 +75,7 @@ def import_cmd(files: tuple[Path, ...], db: str, url: str | None, as_json: bool)
         ogi import reports/*.html --db ogi.db
     """
     from archive import ArchiveError
+    from archive.across import recompute_across
 
     if url and len(files) > 1:
         raise click.UsageError("--url can only be given with a single FILE")
@@ -82,6 +83,7 @@ def import_cmd(files: tuple[Path, ...], db: str, url: str | None, as_json: bool)
     arc.parser_version = parser_version()
     try:
         failed = _import_files(arc, files, url, as_json)
+        recompute_across(arc)  # the across-report tables (archive.across) follow every import
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -280,6 +282,7 @@ def reparse_cmd(db: str, all_: bool, since: str | None, sha256s: tuple[str, ...]
         ogi reparse --db ogi.db --all
     """
     from archive import ArchiveError
+    from archive.across import recompute_across
 
     chosen = sum((all_, since is not None, bool(sha256s)))
     if chosen != 1:
@@ -311,6 +314,7 @@ def reparse_cmd(db: str, all_: bool, since: str | None, sha256s: tuple[str, ...]
         results = arc.reparse(
             _reparse_one, parser_version=version, since=since, sha256s=list(sha256s) or None, on_result=emit
         )
+        recompute_across(arc)  # the across-report tables (archive.across) follow every reparse
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -324,4 +328,48 @@ def reparse_cmd(db: str, all_: bool, since: str | None, sha256s: tuple[str, ...]
         raise click.ClickException(f"{counts['error']} of {len(results)} documents could not be re-parsed")
 
 
-COMMANDS: list[click.Command] = [import_cmd, export_cmd, serve_cmd, reparse_cmd]
+@click.command("gc")
+@click.option(
+    "--db", "db", required=True, type=click.Path(exists=True, dir_okay=False), help="Archive database."
+)
+@click.option("--dry-run", is_flag=True, help="Change nothing; report what would be removed or closed.")
+@click.option(
+    "--warc-min-age", default=600.0, show_default=True, type=float,
+    help="Leave .warc.gz.open logs touched less than this many seconds ago.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")
+def gc_cmd(db: str, dry_run: bool, warc_min_age: float, as_json: bool) -> None:
+    """Remove orphan blob records and close abandoned WARC logs.
+
+    A pack record that no document row points at (a write that was rolled back or killed) is removed: the
+    pack is compacted or deleted, only after checking every row that points into it and never while the
+    process that writes it is alive. A .warc.gz.open log of a run that is no longer running gets its torn
+    last record cut and the name a clean close gives it.
+
+    Example:
+
+        ogi gc --db ogi.db --dry-run
+    """
+    from archive import ArchiveError
+
+    arc = _open(db)
+    try:
+        result = arc.gc(dry_run=dry_run, warc_min_age=warc_min_age)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        arc.close()
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    verb = "would remove" if dry_run else "removed"
+    click.echo(
+        f"{verb} {result.orphan_records} orphan records ({result.bytes_freed} bytes): "
+        f"{len(result.packs_deleted)} packs deleted, {len(result.packs_compacted)} compacted; "
+        f"{len(result.warc_closed)} WARC logs closed"
+    )
+    for pack, why in sorted(result.packs_skipped.items()):
+        click.echo(f"skipped {pack}: {why}", err=True)
+
+
+COMMANDS: list[click.Command] = [import_cmd, export_cmd, serve_cmd, reparse_cmd, gc_cmd]
