@@ -41,3 +41,29 @@ class FailureItem(scrapy.Item):
     source = scrapy.Field()
     kind = scrapy.Field()  # "list" | "article" | "attachment" | "link"
     partial = scrapy.Field()  # True when a list could not be read to its end
+
+
+class ListingItem(scrapy.Item):
+    """What one list page (or list API answer) of a column declared and listed: the completeness evidence.
+
+    The pipeline reconciles, per source, the items found against what the portal itself declares."""
+
+    source = scrapy.Field()
+    column = scrapy.Field()  # the column's landing URL (all pages of one column share it)
+    list_url = scrapy.Field()  # this page
+    mechanism = scrapy.Field()  # trs/createPageHTML, trs_dynamic/api, hanweb/dataproxy, gkmlpt/api, generic/…
+    declared = scrapy.Field()  # items the portal declares for the column (recordCount, totalRecord, total, 共N条)
+    declared_pages = scrapy.Field()  # pages the portal declares (createPageHTML, countPage, pageCount, 共N页)
+    rows = scrapy.Field()  # item URLs this page lists (None: the family cannot tell rows from navigation)
+    hub = scrapy.Field()  # True for a hub page (its rows are columns, not items)
+
+
+class LinkDecisionItem(scrapy.Item):
+    """A candidate link the crawl decided not to follow, with the reason (nothing is dropped unrecorded)."""
+
+    source = scrapy.Field()
+    url = scrapy.Field()
+    reason = scrapy.Field()  # not-report, confusable, offsite, robots, duplicate, page-limit, js-link, no-title
+    title = scrapy.Field()
+    list_url = scrapy.Field()
+    detail = scrapy.Field()

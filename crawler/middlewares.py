@@ -24,6 +24,9 @@ Settings are read once in ``from_crawler``.
   ``ogi/known_reports/<source>``, which the pipeline reads); ``revisions`` replaces a source's start request by
   conditional requests for its known reports (``ogi/revisions/<source>``), or walks the source when it has
   none (``ogi/revisions/walked``).
+* ``LinkLedgerMiddleware`` (spider middleware): a document link requested a second time in one run (a row
+  listed on two pages, an attachment linked from two articles) is not requested again and becomes a
+  ``duplicate`` LinkDecisionItem instead of being dropped silently by the dupefilter.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.gateway import ArchiveGateway
+from crawler.items import LinkDecisionItem
 from crawler.modes import FOUND, crawl_mode
 from crawler.safety import UnsafeURL, check_address, check_url, same_site
 
@@ -303,3 +307,26 @@ class CrawlModeMiddleware(BaseSpiderMiddleware):
             if status in FOUND:
                 stats.inc_value(f"ogi/known_reports/{source}")
         return None
+
+
+class LinkLedgerMiddleware(BaseSpiderMiddleware):
+    """Document links are requested once per run; a repeat is a recorded ``duplicate`` decision."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.seen: dict[str, str] = {}  # url -> the list page or article it was first found on
+
+    def get_processed_request(self, request: Request, response: Response | None) -> Any:
+        if request.meta.get("ogi_kind") not in ("article", "attachment") or request.dont_filter:
+            return request
+        url = request.url.split("#", 1)[0]
+        ctx = request.cb_kwargs.get("ctx") or {}
+        here = ctx.get("referer") or ctx.get("list_url") or (response.url if response is not None else "")
+        if url not in self.seen:
+            self.seen[url] = here
+            return request
+        first = self.seen[url]
+        self.crawler.stats.inc_value("ogi/decision/duplicate")
+        return LinkDecisionItem(source=request.meta.get("ogi_source") or ctx.get("source") or "?", url=url,
+                                reason="duplicate", title=ctx.get("title"), list_url=here or None,
+                                detail=f"already requested from {first}" if first else "already requested")

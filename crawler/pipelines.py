@@ -7,6 +7,13 @@ again. Failures are data: every FailureItem becomes a ``failures`` row. When the
 a ``run_sources`` row; a source that found nothing where it found reports before is ``suspect``. All archive
 access goes through :class:`crawler.gateway.ArchiveGateway`.
 
+Nothing is dropped without a record: a LinkDecisionItem (a candidate link not followed: not-report, duplicate,
+page-limit …) and a link-level failure (confusable, offsite, js-link, robots) become ``link_decisions`` rows.
+Completeness is measured (:mod:`crawler.completeness`): the ListingItems of a source reconcile what its list
+pages gave with what the portal declares; a source that found fewer items is ``partial`` with the number
+missing, one whose portal declares nothing is ``unknown``, and a run with a partial source is not ``ok``
+(:data:`RUN_PARTIAL`).
+
 Settings it reads:
 
 * ``OGI_DB``: the archive database (required).
@@ -29,8 +36,10 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from archive.schema import RUN_STATUSES
+from crawler.completeness import Column, source_completeness
 from crawler.gateway import ArchiveGateway
-from crawler.items import DocumentItem, FailureItem
+from crawler.items import DocumentItem, FailureItem, LinkDecisionItem, ListingItem
 from crawler.modes import FOUND, crawl_mode
 from crawler.parsepool import parse_to_json
 from crawler.warc import WarcLog
@@ -38,6 +47,11 @@ from crawler.warc import WarcLog
 __all__ = ["ArchivePipeline"]
 
 logger = logging.getLogger(__name__)
+
+# the run status of a finished run in which a source lost items (the archive's own word when it has one)
+RUN_PARTIAL = "partial" if "partial" in RUN_STATUSES else "suspect"
+# failures of a link that was never requested, or refused before it was: also a link decision
+LINK_REASONS = ("confusable", "offsite", "js-link", "robots", "robots/401", "robots/403", "unsafe/")
 
 
 class ArchivePipeline:
@@ -58,6 +72,10 @@ class ArchivePipeline:
             raise ValueError(f"cannot start the crawl: {exc}") from None
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.reasons: dict[str, Counter[str]] = defaultdict(Counter)
+        self.columns: dict[str, dict[str, Column]] = defaultdict(dict)
+        self.decisions: dict[str, Counter[str]] = defaultdict(Counter)
+        self.list_urls: dict[str, set[str]] = defaultdict(set)  # URLs read as list pages, per source
+        self.recorded: dict[str, set[str]] = defaultdict(set)  # URLs recorded with a reason, per source
         self.gateway: ArchiveGateway | None = None
         self.warc: WarcLog | None = None
         self.owns_run = False
@@ -107,6 +125,13 @@ class ArchivePipeline:
 
     # ---- items -------------------------------------------------------------------------------------------
     async def process_item(self, item: Any) -> Any:
+        if isinstance(item, ListingItem):
+            self._listing(item)
+            return item
+        if isinstance(item, LinkDecisionItem):
+            self._decision(item["source"] or "?", item["url"], item["reason"], title=item.get("title"),
+                           list_url=item.get("list_url"), detail=item.get("detail"))
+            return item
         if isinstance(item, FailureItem):
             self._failure(item)
         elif isinstance(item, DocumentItem):
@@ -117,6 +142,28 @@ class ArchivePipeline:
             self.gateway.wrote()
         return item
 
+    def _listing(self, item: ListingItem) -> None:
+        source = item.get("source") or "?"
+        column = str(item.get("column") or item.get("list_url") or "?")
+        self.columns[source].setdefault(column, Column()).add(item)
+
+    def _decision(self, source: str, url: str, reason: str, *, title: str | None = None,
+                  list_url: str | None = None, detail: str | None = None) -> None:
+        """Record one candidate link not followed (once per run, source, URL and reason)."""
+        assert self.gateway is not None
+        key = (f"decision:{source}", f"{url}\n{reason}")
+        if key in self.seen_failures:
+            return
+        self.seen_failures.add(key)
+        self.recorded[source].add(url)
+        self.decisions[source][reason] += 1
+        self.crawler.stats.inc_value("ogi/link_decisions")
+        try:
+            self.gateway.arc.record_link_decision(self.run_id, source, url, reason, title=title,
+                                                  list_url=list_url, detail=(detail or "")[:500] or None)
+        except Exception:
+            logger.exception("could not record the link decision for %s", url)
+
     def _failure(self, item: FailureItem) -> None:
         assert self.gateway is not None
         source = item.get("source") or "?"
@@ -124,6 +171,10 @@ class ArchivePipeline:
         if key in self.seen_failures:  # a confusable sibling linked from every list page is one failure
             return
         self.seen_failures.add(key)
+        self.recorded[source].add(str(item["url"]))
+        reason = str(item["reason"])
+        if item.get("kind") == "link" or (item.get("kind") != "list" and reason.startswith(LINK_REASONS)):
+            self._decision(source, item["url"], reason, detail=item.get("detail"))
         self.counts[source]["failures"] += 1
         if item.get("kind") == "list":
             self.counts[source]["list_failures"] += 1
@@ -143,6 +194,9 @@ class ArchivePipeline:
         kind = item.get("kind")
         if kind == "list":
             self.counts[source]["pages"] += 1
+            self.list_urls[source].update(u for u in (item.get("url"), item.get("final_url")) if u)
+        else:
+            self.counts[source]["archived"] += 1  # stored now, or unchanged since its stored copy
         stats.inc_value("ogi/bytes", len(item.get("body") or b""))
         if item.get("not_modified"):
             prev = item.get("prev_sha256")
@@ -242,10 +296,26 @@ class ArchivePipeline:
 
     # ---- closing -----------------------------------------------------------------------------------------
     def source_status(self, source: str) -> tuple[str, str]:
-        """(status, detail) of one source: ok | partial | failed | empty | suspect."""
+        """(status, detail) of one source: ok | partial | failed | empty | suspect; ``partial`` also when its
+        list pages gave fewer items than the portal declares."""
         assert self.gateway is not None
         c = self.counts[source]
         reasons = ", ".join(f"{r}×{n}" for r, n in self.reasons[source].most_common(6))
+        status, detail = self._source_status(source, c, reasons)
+        found = self.completeness(source)
+        if found.state == "partial" and status == "ok":
+            status = "partial"
+        if found.state != "ok":
+            detail = f"completeness {found.state}: {found.detail}; {detail}".strip("; ")
+        return status, detail
+
+    def completeness(self, source: str) -> Any:
+        """The completeness of one source so far (:func:`crawler.completeness.source_completeness`)."""
+        return source_completeness(self.columns[source].items(), lists=self.list_urls[source],
+                                   recorded=self.recorded[source])
+
+    def _source_status(self, source: str, c: Counter[str], reasons: str) -> tuple[str, str]:
+        assert self.gateway is not None
         if c["reports_found"] == 0:
             if c["pages"] == 0 and c["list_failures"]:
                 return "failed", reasons
@@ -275,6 +345,7 @@ class ArchivePipeline:
         interrupted = reason != "finished"
         totals: Counter[str] = Counter()
         statuses = []
+        completeness: list[str] = []
         stats = self.crawler.stats
         for source in list(self.counts):
             c = self.counts[source]
@@ -290,17 +361,27 @@ class ArchivePipeline:
             for key in ("pages", "reports_found", "new_reports", "new_versions", "failures", "new_items",
                         "known_items"):
                 self.crawler.stats.set_value(f"ogi/source/{source}/{key}", c[key])
+            found = self.completeness(source)
+            completeness.append(found.state)
+            self.crawler.stats.set_value(f"ogi/source/{source}/completeness", found.state)
+            self.crawler.stats.set_value(f"ogi/source/{source}/declared", found.declared)
+            self.crawler.stats.set_value(f"ogi/source/{source}/listed", found.listed)
+            self.crawler.stats.set_value(f"ogi/source/{source}/missing", found.missing)
             try:
                 self.gateway.arc.record_source_result(
                     self.run_id, source, pages=c["pages"], reports_found=c["reports_found"],
                     new_reports=c["new_reports"], new_versions=c["new_versions"], failures=c["failures"],
-                    status=status, detail=detail[:1000])
+                    status=status, detail=detail[:1000], declared=found.declared, listed=found.listed,
+                    followed=int(stats.get_value(f"ogi/links/{source}", 0)), archived=c["archived"],
+                    rejected=dict(self.decisions[source]), missing=found.missing, completeness=found.state)
             except Exception:
                 logger.exception("could not record the result of source %s", source)
         if interrupted:
             run_status = "interrupted"
         elif "suspect" in statuses:
             run_status = "suspect"
+        elif "partial" in completeness and totals["reports_found"]:
+            run_status = RUN_PARTIAL  # a source lost items: the run is not ok
         elif statuses and all(s == "failed" for s in statuses):
             run_status = "failed"
         elif totals["reports_found"] == 0:
@@ -320,6 +401,13 @@ class ArchivePipeline:
             self.gateway.arc.finish_run(self.run_id, status=run_status, counts=counts, detail=f"finish: {reason}")
         except Exception:
             logger.exception("could not finish run %s", self.run_id)
+        if totals["new_reports"] or totals["new_versions"]:  # the across-report tables follow every crawl
+            try:
+                from archive.across import recompute_across
+
+                recompute_across(self.gateway.arc)
+            except Exception:
+                logger.exception("could not recompute the across-report tables after run %s", self.run_id)
         if self.warc is not None:
             self.warc.close()
         if self.pool is not None:

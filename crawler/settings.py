@@ -51,7 +51,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.RetryAfterMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
 }
-SPIDER_MIDDLEWARES = {"crawler.middlewares.CrawlModeMiddleware": 800}  # light skips, revisions starts
+SPIDER_MIDDLEWARES = {
+    "crawler.middlewares.LinkLedgerMiddleware": 850,  # a document link twice in a run: a recorded duplicate
+    "crawler.middlewares.CrawlModeMiddleware": 800,  # light skips, revisions starts
+}
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 
 # OGI settings (the `ogi crawl` command fills these from its options)

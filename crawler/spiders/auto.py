@@ -19,7 +19,7 @@ def detect_family(response: Response) -> str:
     return next(m.family for m in FAMILIES if m.detect(response))
 
 
-class AutoSpider(*(m.SPIDER for m in FAMILIES)):  # type: ignore[misc]
+class AutoSpider(*(getattr(m, m.SPIDER_CLASS) for m in FAMILIES)):  # type: ignore[misc]
     """Crawls any list page by detecting its family (each family's logic lives in its spider class)."""
 
     name = "ogi"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-__all__ = ["full_title", "infer_year", "is_hub_title", "is_report_title", "reject_reason"]
+__all__ = ["full_title", "infer_year", "is_ambiguous_title", "is_hub_title", "is_report_title", "reject_reason"]
 
 YEAR = r"(?P<year>(?:19|20)\d{2})\s*年(?:度)?"
 # what a report title must contain (after whitespace is collapsed)
@@ -24,6 +24,13 @@ REJECT = re.compile(
     r"|大学|学院|学校|高校"
 )
 HUB = re.compile(r"年报汇总|年度报告汇总")
+# titles that may or may not be an OGI annual report: fetched, and decided by the document itself (its own
+# title, headings and tables): 政务公开工作年度报告, 工作年度报告 / 年报 without 信息公开, 图片版, cut titles
+AMBIGUOUS = re.compile(
+    r"政务公开.{0,8}(?:年度)?(?:工作)?(?:报告|年报)|(?:工作)?年度报告|年报|年度工作报告"
+    r"|[（(]图片版[）)]"
+)
+CUT_HINT = re.compile(r"政府信息|信息公开|政务公开|公开工作|年度|年报")
 TITLE_YEAR = re.compile(YEAR)
 URL_YEAR_DIR = re.compile(r"/wzxxgknb/(?P<year>20\d{2})/")  # Huai'an direct-PDF tree: publication year
 URL_YEAR_FOLDER = re.compile(r"/(?:gknb(?P<y1>20\d{2})|(?P<y2>20\d{2})nb?)/")
@@ -55,6 +62,17 @@ def reject_reason(title: str | None) -> str | None:
     if ACCEPT.search(t):
         return None
     return "not-report"
+
+
+def is_ambiguous_title(title: str | None) -> bool:
+    """True when a title rejected as ``not-report`` may still be a report (its document decides): a
+    政务公开/工作年度报告 or 年报 title without 信息公开, or a title cut short (…) after report words."""
+    t = collapse(title)
+    if not t or REJECT.search(t):
+        return False
+    if AMBIGUOUS.search(t):
+        return True
+    return t.endswith(ELLIPSIS) and bool(CUT_HINT.search(t))
 
 
 def is_report_title(title: str | None) -> bool:

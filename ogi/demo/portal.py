@@ -36,43 +36,21 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ogi.demo import synth
+from ogi.demo import fujian, synth
+from ogi.demo.pages import HTML, LAST_MODIFIED, Answer, Expected, Handler, page
 from ogi.demo.render import render
 from ogi.demo.server import PortalServer
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HUB_URL", "Answer", "Expected", "Portal", "PortalServer", "page"]
+__all__ = ["FJ_URL", "HTML", "HUB_URL", "Answer", "Expected", "Handler", "Portal", "PortalServer", "page"]
+FJ_URL = fujian.FJ_URL
 
 REPORTS_DIR = Path(__file__).with_name("reports")
-LAST_MODIFIED = "Mon, 29 Jan 2024 08:00:00 GMT"
-HTML = "text/html; charset=utf-8"
-
-
-@dataclass
-class Answer:
-    status: int = 200
-    body: bytes = b""
-    ctype: str = HTML
-    headers: dict[str, str] = field(default_factory=dict)
-    cache: bool = True  # ETag/Last-Modified and 304 for conditional requests
-
-
-Handler = Callable[[str, dict[str, list[str]], bytes], Answer]
-
-
-@dataclass
-class Expected:
-    url: str
-    agency: str
-    year: int
-    kind: str = "article"  # article | attachment
 
 
 def _fixtures() -> list[dict[str, Any]]:
@@ -82,16 +60,6 @@ def _fixtures() -> list[dict[str, Any]]:
         if data.get("format") in synth.FORMATS and data.get("expected_cells"):
             out.append(data)
     return out
-
-
-def page(title: str, body: str, *, charset: str = "utf-8", head: str = "") -> bytes:
-    html = (
-        f'<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset={charset}">'
-        f"<title>{title}</title>{head}</head><body>"
-        f'<div class="nav"><a href="/">首页</a> <a href="/zfxxgk/">政府信息公开</a></div>{body}'
-        f'<div class="footer">主办单位：测试门户 ICP备案 0000</div></body></html>'
-    )
-    return html.encode("gbk" if charset == "gb2312" else "utf-8", errors="xmlcharrefreplace")
 
 
 class Portal:
@@ -118,6 +86,7 @@ class Portal:
         self._build_gkmlpt()
         self._build_county()
         self._build_closed()
+        self.fj_expected = fujian.build(self)  # what a crawl of FJ_URL must find
         if bench_reports:
             self._build_bench(bench_reports)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.pipelines import RUN_PARTIAL
 from ogi.demo.portal import HUB_URL, Portal, PortalServer
 
 from .conftest import ROOT, query, run_ogi
@@ -98,7 +99,13 @@ def test_politeness_and_safety_on_the_wire(hub_crawl):
 def test_run_rows(hub_crawl):
     db = hub_crawl["db"]
     runs = query(db, "SELECT id, status FROM runs ORDER BY id")
-    assert [r[1] for r in runs] == ["ok", "ok"]
+    # the TRS column declares 4 pages and its index_3.html is a 404: the run lost items, so it is not ok
+    assert [r[1] for r in runs] == [RUN_PARTIAL, RUN_PARTIAL]
+    rows = query(db, "SELECT completeness, missing, detail FROM run_sources ORDER BY run_id")
+    for completeness, missing, detail in rows:
+        assert completeness == "partial"
+        assert missing == 4  # one unread page of the 4-row TRS pages
+        assert "zfxxgknb/index.html: 1 of 4 declared pages not read" in detail
     src = query(db, "SELECT run_id, reports_found, new_reports, failures FROM run_sources ORDER BY run_id")
     assert src[0][1] == 31
     assert src[0][2] == 31
@@ -230,7 +237,7 @@ def test_demo_no_serve(tmp_path):
     result = subprocess.run([sys.executable, "-m", "ogi.commands.crawl", "demo", "--no-serve"],
                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "run 1: ok" in result.stdout
+    assert f"run 1: {RUN_PARTIAL}" in result.stdout  # the sample TRS column's declared index_3.html is a 404
     assert query(tmp_path / "demo.db", "SELECT count(*) FROM reports")[0][0] >= 30
 
 

@@ -27,7 +27,7 @@ from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.items import DocumentItem, FailureItem
+from crawler.items import DocumentItem, FailureItem, LinkDecisionItem, ListingItem
 from crawler.safety import same_site
 from crawler.sources import SourceInfo
 from crawler.spiders import titles, walls
@@ -167,6 +167,23 @@ class ReportSpider(scrapy.Spider):
                 "handle_httpstatus_list": [304]}
         return Request(url, callback=callback, errback=self.on_error, cb_kwargs={"ctx": ctx}, meta=meta)
 
+    # ---- what a list page declared, and links not followed ----------------------------------------------
+    def listing(self, response: Response, ctx: dict[str, Any], *, mechanism: str, declared: int | None = None,
+                declared_pages: int | None = None, rows: list[str] | None = None) -> ListingItem:
+        """Returns the completeness evidence of one list page: what its column declares and which items it
+        lists (``rows``; None when the family cannot tell rows from navigation)."""
+        return ListingItem(source=ctx["source"], column=ctx.get("column") or response.url, list_url=response.url,
+                           mechanism=mechanism, declared=declared, declared_pages=declared_pages,
+                           rows=None if rows is None else list(dict.fromkeys(rows)),
+                           hub=is_html(response) and page_hub(response))
+
+    def link_decision(self, url: str, reason: str, ctx: dict[str, Any], *, title: str | None = None,
+                      list_url: str | None = None, detail: str | None = None) -> LinkDecisionItem:
+        """Returns the record of a candidate link not followed, with its reason."""
+        self.crawler.stats.inc_value(f"ogi/decision/{reason}")
+        return LinkDecisionItem(source=ctx["source"], url=url, reason=reason, title=title or None,
+                                list_url=list_url, detail=detail)
+
     # ---- the hook ----------------------------------------------------------------------------------------
     def parse(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:  # type: ignore[override]
         """Archive a list page, check it is a real page, then hand it to the family's :meth:`parse_list`."""
@@ -188,6 +205,8 @@ class ReportSpider(scrapy.Spider):
         if response.status == 304 or response.meta.get("ogi_not_modified"):
             return None
         reason = walls.classify(response.status, response.headers, response.body)
+        if reason == "stub" and kind != "list" and (self.attachment_links(response) or has_list_marker(response)):
+            reason = None  # a short page that links its report as an attachment (or a list shell) is not a stub
         if reason is None and kind != "list":
             requested = urlsplit(response.request.url if response.request else response.url)
             final = urlsplit(response.url)
@@ -239,27 +258,39 @@ class ReportSpider(scrapy.Spider):
         *,
         date: str | None = None,
         hub: bool = False,
+        candidate: bool | None = None,
     ) -> Iterator[Any]:
-        """A request for one list row when its title names an annual report (else nothing, or a failure for a
-        report-looking confusable). On a 汇总 hub page any article or attachment link is a candidate."""
+        """Returns a request for one list row when its title names an annual report, or may name one (an
+        ambiguous title: the document decides); else a recorded decision (``candidate`` rows: every row of a
+        list whose rows the family can tell from navigation; None: links that look like items) or, for a
+        report-looking confusable, a failure. On a 汇总 hub page any article or attachment link is a candidate."""
         if not href or href.startswith(("#", "mailto:")):
             return
         title = titles.collapse(titles.full_title(text, title_attr))
+        record = looks_like_item(title) if candidate is None else candidate
         js = JS_DOWNLOAD.match(href)
         if js:
             if hub or titles.is_report_title(title) or ATTACHMENT_EXT.search(js.group(1)):
                 yield FailureItem(url=urljoin(base_url, js.group(1)), reason="js-link", source=ctx["source"],
                                   kind="link", detail=f"javascript download link, not followed: {href[:200]}")
+            elif record:
+                yield self.link_decision(urljoin(base_url, js.group(1)), "js-link", ctx, title=title,
+                                         list_url=base_url, detail=href[:200])
             return
         if href.lower().startswith("javascript:"):
             return
         url = urljoin(base_url, href.strip())
         reason = titles.reject_reason(title)
         is_doc = bool(ATTACHMENT_EXT.search(url))
-        if reason is not None and not (hub and (is_doc or "/art/" in url or "content" in url)):
+        ambiguous = reason == "not-report" and titles.is_ambiguous_title(title)
+        if ambiguous:
+            self.crawler.stats.inc_value("ogi/links/ambiguous")
+        if reason is not None and not ambiguous and not (hub and (is_doc or "/art/" in url or "content" in url)):
             if reason == "confusable" and REPORTISH.search(title):
                 self.crawler.stats.inc_value("ogi/links/confusable")
                 yield FailureItem(url=url, reason="confusable", source=ctx["source"], kind="link", detail=title)
+            elif record:
+                yield self.link_decision(url, reason, ctx, title=title, list_url=base_url)
             return
         if not self.same_site(url, ctx["site"]):
             self.crawler.stats.inc_value("ogi/links/offsite")
@@ -268,7 +299,7 @@ class ReportSpider(scrapy.Spider):
             return
         year, year_source = titles.infer_year(title, url, date)
         link_ctx = {**ctx, "title": title or None, "year": year, "year_source": year_source,
-                    "list_url": base_url, "depth": ctx.get("depth", 0)}
+                    "list_url": base_url, "depth": ctx.get("depth", 0), "ambiguous": ambiguous}
         self.crawler.stats.inc_value(f"ogi/links/{ctx['source']}")
         yield self.document_request(url, link_ctx, "attachment" if is_doc else "article")
 
@@ -289,7 +320,7 @@ class ReportSpider(scrapy.Spider):
             # may not have fetched its attachments. The response is the archived copy (replayed 304).
             yield self.document_item(response, ctx, kind="article")
         if ctx.get("depth", 0) < MAX_LIST_DEPTH and self.looks_like_list(response):
-            list_ctx = {**ctx, "depth": ctx.get("depth", 0) + 1, "family": None}
+            list_ctx = {**ctx, "depth": ctx.get("depth", 0) + 1, "family": None, "column": None}
             if not unchanged:
                 yield self.document_item(response, list_ctx, kind="list")
             yield from self.parse_list(response, list_ctx)
@@ -302,9 +333,9 @@ class ReportSpider(scrapy.Spider):
         """True for a page that lists several reports (a column or a hub), not one report."""
         if not isinstance(response, TextResponse):
             return False
-        text = response.text
-        if "<datastore" in text or "window._CONFIG" in text or "createPageHTML" in text:
+        if has_list_marker(response):
             return True
+        text = response.text
         if REPORT_BODY.search(text):  # the body of a report (checked first: it spares building the tree)
             return False
         count = 0
@@ -313,6 +344,21 @@ class ReportSpider(scrapy.Spider):
             if titles.is_report_title(title):
                 count += 1
         return count >= 3
+
+    def attachment_links(self, response: Response) -> list[str]:
+        """Returns the attachment URLs a page links (extensions, download servlets), in page order."""
+        if not isinstance(response, TextResponse) or not may_link_attachment(response.body):
+            return []
+        out = []
+        for a in response.css("a[href]"):
+            href = (a.attrib.get("href") or "").strip()
+            label = " ".join(a.css("::text").getall()).strip()
+            if href.lower().startswith(("javascript:", "#", "mailto:")):
+                continue
+            url = urljoin(response.url, href)
+            if ATTACHMENT_EXT.search(url) or ATTACHMENT_EXT.search(label) or "downfile" in url:
+                out.append(url)
+        return list(dict.fromkeys(out))
 
     def article_attachments(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Requests for the attachments linked from an article (and failures for links we cannot follow)."""
@@ -417,17 +463,38 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
 def anchor_rows(selector: Any) -> Iterator[tuple[str | None, str, str | None, str | None]]:
     """(href, visible text, title attribute, date text) for every link under ``selector``.
 
-    The date is the text of a sibling ``<span>``/``<td>`` that looks like a date (dates split over lines are
-    joined)."""
+    The date is the text of one of the next three siblings (``<span>``, after an ``<em>`` marker on TRS
+    templates) or of the next ``<td>`` that looks like a date (dates split over lines are joined)."""
     for a in selector.css("a[href]"):
         text = " ".join(t.strip() for t in a.css("::text").getall()).strip()
         date = None
-        for cand in a.xpath("following-sibling::*[1]//text() | ../following-sibling::td[1]//text()").getall():
+        for cand in a.xpath("following-sibling::*[position() <= 3]//text() | ../following-sibling::td[1]//text()"
+                            ).getall():
             joined = re.sub(r"\s+", "", cand)
             if re.match(r"^\[?20\d{2}[-./年]\d{1,2}", joined):
                 date = joined.strip("[]")
                 break
         yield a.attrib.get("href"), text, a.attrib.get("title"), date
+
+
+LIST_MARKERS = ("<datastore", "window._CONFIG", "createPageHTML", "listModel(", "list2.trsapi")
+
+
+def has_list_marker(response: Response) -> bool:
+    """True when a page carries the list machinery of a known family (a jpage datastore, a gkmlpt shell, a TRS
+    pager or a ``listModel`` config), whatever its length or link titles."""
+    if not isinstance(response, TextResponse):
+        return False
+    text = response.text
+    return any(marker in text for marker in LIST_MARKERS)
+
+
+ITEM_TITLE_CHARS = 8  # a link whose title has at least this many characters looks like a list item, not navigation
+
+
+def looks_like_item(title: str | None) -> bool:
+    """True for a link title long enough to be a list item (navigation links are short: 首页, 政务公开 …)."""
+    return len(titles.collapse(title)) >= ITEM_TITLE_CHARS
 
 
 def page_hub(response: Response) -> bool:

@@ -12,10 +12,12 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from scrapy.http import Response
 
-from crawler.spiders.families.base import ReportSpider, anchor_rows, page_hub
+from crawler.spiders import titles
+from crawler.spiders.families.base import ReportSpider, anchor_rows, looks_like_item, page_hub
 
 NEXT_TEXT = re.compile(r"^(?:下一页|下页|后一页|next|Next|›|»|>)$")
 TOTAL_PAGES = re.compile(r"共\s*(\d+)\s*页")
+TOTAL_ITEMS = re.compile(r"共\s*(\d+)\s*(?:条|篇|项|个)(?:记录|信息|数据)?")
 PAGE_PARAMS = ("page", "pageIndex", "pageNo", "currPage", "currpage", "cur_page", "pageNum")
 MAX_PAGES = 200
 
@@ -59,14 +61,20 @@ class GenericListSpider(ReportSpider):
 
     def generic_parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Report links on a plain list page and its next pages."""
-        ctx = {**ctx, "family": ctx.get("family") or "generic"}
+        ctx = {**ctx, "family": ctx.get("family") or "generic", "column": ctx.get("column") or response.url}
         hub = page_hub(response)
+        rows = []
         for href, text, title, date in anchor_rows(response):
+            if href and looks_like_item(titles.full_title(text, title)) and not href.lower().startswith("javascript"):
+                rows.append(urljoin(response.url, href.strip()))
             yield from self.follow_report_link(response.url, href, text, title, ctx, date=date, hub=hub)
+        items, pages = TOTAL_ITEMS.search(response.text), TOTAL_PAGES.search(response.text)
+        yield self.listing(response, ctx, mechanism="generic", declared=int(items.group(1)) if items else None,
+                           declared_pages=int(pages.group(1)) if pages else None, rows=rows)
         for url in generic_page_urls(response):
             yield self.list_request(url, ctx, callback=self.parse)
 
 
 family = "generic"
-SPIDER = GenericListSpider
+SPIDER_CLASS = "GenericListSpider"  # a name, not the class: Scrapy's loader would list the class twice
 generic_parse_list = GenericListSpider.generic_parse_list

@@ -26,7 +26,9 @@ SID = re.compile(r"SID\s*['\"]?\s*:\s*['\"]?(\d+)")
 TREE_ITEM = re.compile(
     r"['\"]?id['\"]?\s*:\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?name['\"]?\s*:\s*['\"]([^'\"]+)['\"]"
 )
-API_PATH = re.compile(r"/gkmlpt/api/all/(\d+)")
+API_PATH = re.compile(r"/api/all/(\d+)")
+SHELL_PREFIX = re.compile(r"^(.*?/gkmlpt/)")
+HASH_CATEGORY = re.compile(r"#\D{0,20}?(\d+)")
 COLUMN_NAME = re.compile(r"年报|年度报告|工作报表")
 MAX_PAGES = 200
 
@@ -49,10 +51,37 @@ def load_json(body: bytes) -> Any:
 
 
 def detect(response: Response) -> bool:
-    """True for a gkmlpt shell page or API answer."""
-    if "/gkmlpt/" in response.url:
+    """True for a gkmlpt shell page (``window._CONFIG`` with a SID, under any path) or an API answer (JSON
+    with ``articles``); never by the URL path alone."""
+    if not isinstance(response, TextResponse):
+        return False
+    text = response.text
+    if "window._CONFIG" in text and SID.search(text):
         return True
-    return isinstance(response, TextResponse) and "window._CONFIG" in response.text and "SID" in response.text
+    head = text.lstrip("\ufeff \r\n\t")[:1]
+    return head == "{" and '"articles"' in text[:200_000] and bool(API_PATH.search(response.url))
+
+
+def api_base(url: str) -> str:
+    """Given a shell or API URL, return the URL the ``api/all/<cat>`` paths hang from: ``…/gkmlpt/`` under any
+    prefix (``/zwgk/gkmlpt/index`` -> ``/zwgk/gkmlpt/``), else the page's directory."""
+    parts = urlsplit(url)
+    path = parts.path
+    if m := re.match(r"^(.*/)api/all/\d+", path):
+        base = m.group(1)
+    elif m := SHELL_PREFIX.match(path):
+        base = m.group(1)
+    else:
+        base = path.rsplit("/", 1)[0] + "/"
+    return f"{parts.scheme}://{parts.netloc}{base}"
+
+
+def hash_category(*urls: str | None) -> str | None:
+    """The category id chosen by a URL hash (``…/gkmlpt/index#3011``), from the first URL that has one."""
+    for url in urls:
+        if url and "#" in url and (m := HASH_CATEGORY.search(url[url.index("#"):])):
+            return m.group(1)
+    return None
 
 
 class GkmlptSpider(ReportSpider):
@@ -65,7 +94,8 @@ class GkmlptSpider(ReportSpider):
         return self.gkmlpt_parse_list(response, ctx)
 
     def gkmlpt_api_url(self, base: str, cat: str, page: int, sid: str) -> str:
-        return urljoin(base, f"/gkmlpt/api/all/{cat}?page={page}&sid={sid}")
+        """Returns the API URL of one category page, beside the shell (any path prefix)."""
+        return urljoin(api_base(base), f"api/all/{cat}?page={page}&sid={sid}")
 
     def gkmlpt_parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """The shell page: read SID and the report categories, then ask the API for page 1 of each."""
@@ -78,9 +108,16 @@ class GkmlptSpider(ReportSpider):
             yield FailureItem(url=response.url, reason="partial/no-config", source=ctx["source"], kind="list",
                               partial=True, detail="gkmlpt page without window._CONFIG SID")
             return
-        for cat in report_categories(tree):
-            yield self.list_request(self.gkmlpt_api_url(response.url, cat, 1, sid), ctx,
-                                    callback=self.gkmlpt_parse_api)
+        request_url = response.request.url if response.request is not None else None
+        chosen = hash_category(request_url, ctx.get("site") if ctx.get("depth", 0) == 0 else None)
+        categories = report_categories(tree) if tree else ([chosen] if chosen else [])
+        if not categories:
+            yield FailureItem(url=response.url, reason="partial/no-category", source=ctx["source"], kind="list",
+                              partial=True, detail="gkmlpt shell without TREE and without a category in the URL hash")
+            return
+        for cat in categories:
+            url = self.gkmlpt_api_url(response.url, cat, 1, sid)
+            yield self.list_request(url, {**ctx, "column": url}, callback=self.gkmlpt_parse_api)
 
     def gkmlpt_parse_api(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """One API page: report links, plus the other pages computed from ``total``."""
@@ -97,28 +134,39 @@ class GkmlptSpider(ReportSpider):
             yield FailureItem(url=response.url, reason=reason, source=ctx["source"], kind="list", partial=True,
                               detail=f"API answer is not JSON: {exc}"[:300])
             return
+        rows = []
         for art in articles:
             if not isinstance(art, dict):
                 continue
             url = art.get("url") or art.get("post_url")
+            if isinstance(url, str) and url:
+                rows.append(urljoin(response.url, url))
             stamp = art.get("display_publish_time") or art.get("create_time")
             date = None
             if isinstance(stamp, int | float) and stamp > 0:
                 date = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d")
-            yield from self.follow_report_link(response.url, url, art.get("title"), None, ctx, date=date)
+            yield from self.follow_report_link(response.url, url, art.get("title"), None, ctx, date=date,
+                                               candidate=True)
+        yield self.listing(response, ctx, mechanism="gkmlpt/api", declared=total if total or not articles else None,
+                           rows=rows)
         query = parse_qs(urlsplit(response.url).query)
         sid = (query.get("sid") or [""])[0]
         page = int((query.get("page") or ["1"])[0] or 1)
         m = API_PATH.search(response.url)
         per_page = int(ctx.get("gk_per_page") or len(articles) or 10)
         if m and articles and total:
-            pages = min(math.ceil(total / per_page), MAX_PAGES)
+            declared_pages = math.ceil(total / per_page)
+            pages = min(declared_pages, MAX_PAGES)
             page_ctx = {**ctx, "gk_per_page": per_page}
-            for n in range(max(page, 1) + 1, pages + 1):
+            for n in range(max(page, 1) + 1, pages + 1):  # from every answer: the total can grow mid-crawl
                 yield self.list_request(self.gkmlpt_api_url(response.url, m.group(1), n, sid), page_ctx,
                                         callback=self.gkmlpt_parse_api)
+            if page == 1 and declared_pages > MAX_PAGES:
+                yield self.link_decision(self.gkmlpt_api_url(response.url, m.group(1), MAX_PAGES + 1, sid),
+                                         "page-limit", ctx, list_url=response.url,
+                                         detail=f"{declared_pages - MAX_PAGES} pages beyond the limit {MAX_PAGES}")
 
 
 family = "gkmlpt"
-SPIDER = GkmlptSpider
+SPIDER_CLASS = "GkmlptSpider"  # a name, not the class: Scrapy's loader would list the class twice
 gkmlpt_parse_list = GkmlptSpider.gkmlpt_parse_list

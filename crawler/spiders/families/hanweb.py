@@ -79,22 +79,30 @@ class HanwebJpageSpider(ReportSpider):
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         return self.hanweb_parse_list(response, ctx)
 
-    def hanweb_rows(self, response: Response, fragments: list[str], ctx: dict[str, Any], hub: bool) -> Iterator[Any]:
+    def hanweb_rows(self, response: Response, fragments: list[str], ctx: dict[str, Any], hub: bool,
+                    urls: list[str] | None = None) -> Iterator[Any]:
+        """Returns the requests (and decisions) for the ``<record>`` rows; their URLs are added to ``urls``."""
         for fragment in fragments:
             for href, text, title, date in anchor_rows(Selector(text=fragment)):
-                yield from self.follow_report_link(response.url, href, text, title, ctx, date=date, hub=hub)
+                if urls is not None and href:
+                    urls.append(urljoin(response.url, href.strip()))
+                yield from self.follow_report_link(response.url, href, text, title, ctx, date=date, hub=hub,
+                                                   candidate=True)
 
     def hanweb_parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Rows embedded in a column page, then POST windows for the rest (or its nextgroup URL)."""
-        ctx = {**ctx, "family": "hanweb"}
+        ctx = {**ctx, "family": "hanweb", "column": ctx.get("column") or response.url}
         text = response.text
         hub = page_hub(response)
         records = hanweb_records(text)
         if not records:  # some deployments list /art/ links straight in the HTML
             for href, label, title, date in anchor_rows(response):
                 yield from self.follow_report_link(response.url, href, label, title, ctx, date=date, hub=hub)
-        yield from self.hanweb_rows(response, records, ctx, hub)
+        urls: list[str] = []
+        yield from self.hanweb_rows(response, records, ctx, hub, urls)
         total_m, per_m = TOTAL.search(text), PERPAGE.search(text)
+        yield self.listing(response, ctx, mechanism="hanweb/datastore",
+                           declared=int(total_m.group(1)) if total_m else None, rows=urls if records else None)
         params = hanweb_params(text, response.url)
         if total_m and "columnid" in params:
             total, per_page = int(total_m.group(1)), int(per_m.group(1)) if per_m else 15
@@ -131,7 +139,9 @@ class HanwebJpageSpider(ReportSpider):
                               partial=True, detail=f"{len(response.body)}-byte answer, no records; column "
                               f"{ctx.get('column_url')} may be incomplete")
             return
-        yield from self.hanweb_rows(response, records, ctx, bool(ctx.get("hub")))
+        urls: list[str] = []
+        yield from self.hanweb_rows(response, records, ctx, bool(ctx.get("hub")), urls)
+        yield self.listing(response, ctx, mechanism="hanweb/dataproxy", rows=urls)
         if response.request is not None and response.request.method == "GET":
             m = NEXTGROUP.search(text)
             href = Selector(text=m.group(1)).css("a::attr(href)").get() if m else None
@@ -140,5 +150,5 @@ class HanwebJpageSpider(ReportSpider):
 
 
 family = "hanweb"
-SPIDER = HanwebJpageSpider
+SPIDER_CLASS = "HanwebJpageSpider"  # a name, not the class: Scrapy's loader would list the class twice
 hanweb_parse_list = HanwebJpageSpider.hanweb_parse_list

@@ -23,12 +23,19 @@ PAGER_1 = re.compile(
 )
 COUNT_PAGE = re.compile(r"var\s+countPage\s*=\s*(\d+)")
 TOTAL_PAGES = re.compile(r"共\s*(\d+)\s*页")
+TRS_DOC = re.compile(r"(?:^|/)t\d{8}_\d+\.s?html?$|(?:^|/)P0\d{8}\w*\.\w+$")  # ./YYYYMM/tYYYYMMDD_id.html, P0… files
 INDEX_URL = re.compile(r"/(?P<prefix>index)(?:_\d+)?\.(?P<ext>s?html?)$")
 MAX_PAGES = 500
 
 
 def trs_page_urls(text: str, url: str) -> list[str]:
-    """Every list page URL that the TRS pager script on this page declares (page 1 included)."""
+    """Every list page URL that the TRS pager script on this page declares (page 1 included; at most
+    :data:`MAX_PAGES`)."""
+    return trs_pages(text, url)[0][:MAX_PAGES]
+
+
+def trs_pages(text: str, url: str) -> tuple[list[str], int | None]:
+    """(every declared list page URL, the declared page count) of a TRS pager script; ([], None) without."""
     base: int
     if m := PAGER_1.search(text):
         total, prefix, ext, base = int(m.group(1)), m.group(3), m.group(4), 1
@@ -38,14 +45,13 @@ def trs_page_urls(text: str, url: str) -> list[str]:
         m2 = COUNT_PAGE.search(text) or TOTAL_PAGES.search(text)
         path_m = INDEX_URL.search(urlsplit(url).path)
         if not m2:
-            return []
+            return [], None
         total, base = int(m2.group(1)), 0
         prefix, ext = (path_m.group("prefix"), path_m.group("ext")) if path_m else ("index", "html")
-    total = min(total, MAX_PAGES)
     urls = [urljoin(url, f"{prefix}.{ext}")]
     first_suffix = 1 if base == 0 else 2
-    urls.extend(urljoin(url, f"{prefix}_{n}.{ext}") for n in range(first_suffix, first_suffix + total - 1))
-    return urls
+    urls.extend(urljoin(url, f"{prefix}_{n}.{ext}") for n in range(first_suffix, first_suffix + max(total, 1) - 1))
+    return urls, total
 
 
 def detect(response: Response) -> bool:
@@ -67,15 +73,26 @@ class TrsStaticSpider(ReportSpider):
 
     def trs_parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Report links of one TRS list page plus requests for the other declared pages."""
-        ctx = {**ctx, "family": "trs"}
+        ctx = {**ctx, "family": "trs", "column": ctx.get("column") or response.url}
         hub = page_hub(response)
+        rows = []
         for href, text, title, date in anchor_rows(response):
-            yield from self.follow_report_link(response.url, href, text, title, ctx, date=date, hub=hub)
-        for url in trs_page_urls(response.text, response.url):
+            url = urljoin(response.url, (href or "").strip())
+            is_row = bool(href) and bool(TRS_DOC.search(urlsplit(url).path))
+            if is_row:
+                rows.append(url)
+            yield from self.follow_report_link(response.url, href, text, title, ctx, date=date, hub=hub,
+                                               candidate=True if is_row else None)
+        urls, declared_pages = trs_pages(response.text, response.url)
+        yield self.listing(response, ctx, mechanism="trs/pager", declared_pages=declared_pages, rows=rows)
+        for url in urls[:MAX_PAGES]:
             if url != response.url:
                 yield self.list_request(url, ctx, callback=self.parse)
+        if len(urls) > MAX_PAGES:
+            yield self.link_decision(urls[MAX_PAGES], "page-limit", ctx, list_url=response.url,
+                                     detail=f"{len(urls) - MAX_PAGES} declared pages beyond the limit {MAX_PAGES}")
 
 
 family = "trs"
-SPIDER = TrsStaticSpider
+SPIDER_CLASS = "TrsStaticSpider"  # a name, not the class: Scrapy's loader would list the class twice
 trs_parse_list = TrsStaticSpider.trs_parse_list
