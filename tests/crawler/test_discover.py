@@ -157,3 +157,13 @@ def test_candidate_source_entry_has_the_sources_yaml_fields() -> None:
     assert c.to_source() == {"name": "x_zfxxgknb", "url": "https://x.gov.cn/zfxxgknb/", "agency": "某局",
                              "level": "department", "family": "trs"}
     assert re.fullmatch(r"[a-z0-9_]+", c.name)
+
+
+def test_article_page_is_not_a_column_source() -> None:
+    page = PAGES / "article" / "pingtan-czj-qtwj-64558-pdf-only-article-excerpt.html"
+    url = f"{SITE}/zwgk/zfxxgk/dfbmptlj/ptzhsyqbm/ptzhsyqczj/fdzdgknr/10qtwjdzjg/201804/t20180417_64558.htm"
+    found = discover_page(page.read_bytes(), url)
+    assert found.candidates == [] and found.departments == 0
+    assert found.rejected == [(f"{SITE}/zwgk/zfgzbg/", "政府工作报告", "confusable")]
+    # the PDF attachment and the breadcrumb's department link are neither columns nor directories
+    assert [u for u, _ in found.follow] == [f"{SITE}/zwgk/", f"{SITE}/zwgk/zfxxgk/"]
