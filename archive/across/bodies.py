@@ -24,7 +24,7 @@ DEFAULT_ALIASES = Path(__file__).resolve().parent.parent / "aliases.yaml"
 
 _WS_RE = re.compile(r"[\s\u00a0\u3000\u200b\ufeff]+")
 _QUOTES_RE = re.compile("[\u201c\u201d\"'\u2018\u2019\u300c\u300d\u300e\u300f]")
-_PAREN_NOTE_RE = re.compile(r"\((?:mirror copy|镜像|转载)[^)]*\)$")
+_PAREN_NOTE_RE = re.compile(r"\s*\((?:mirror copy|镜像|转载)[^)]*\)$")
 # a general office of a people's government: 办公厅 (provinces) and 办公室 (below) are one body per place
 _OFFICE_RE = re.compile(r"人民政府办公厅$")
 _GOV_SUFFIXES = (
@@ -37,10 +37,9 @@ _TOWNSHIP_RE = re.compile(r"(?:镇|乡|街道办事处|街道)(?:人民政府)?$
 def normalise_name(name: str) -> str:
     """Given an agency name as printed, return its normalised form: NFKC, no whitespace or quotes,
     其它 → 其他, a trailing copy note dropped, and 人民政府办公厅 → 人民政府办公室 (one general office per place)."""
-    text = unicodedata.normalize("NFKC", name or "")
+    text = _PAREN_NOTE_RE.sub("", unicodedata.normalize("NFKC", name or "").strip())
     text = _WS_RE.sub("", text)
     text = _QUOTES_RE.sub("", text).replace("其它", "其他")
-    text = _PAREN_NOTE_RE.sub("", text)
     return _OFFICE_RE.sub("人民政府办公室", text)
 
 
