@@ -392,6 +392,13 @@ def discover_page(body: bytes | str, url: str) -> PageFindings:
             if column:
                 add(column, "nav-template", f"{norm(text)} {template}",
                     _agency_for(column, prefixes, site_agency))
+    for option in soup.find_all("option"):  # department-site dropdowns (部门网站 <select onchange=…>)
+        value = str(option.get("value") or "").strip()
+        text = nfkc(option.get_text(" ", strip=True)).strip()
+        if value.startswith(("http://", "https://", "/")) and AGENCY_END.search(norm(text)):
+            target = clean_url(urljoin(url, value))
+            if same_site(target, url) and target != url:
+                found.follow.append((target, text))
     found.follow = list(dict.fromkeys(found.follow))
     return found
 

@@ -167,3 +167,14 @@ def test_article_page_is_not_a_column_source() -> None:
     assert found.rejected == [(f"{SITE}/zwgk/zfgzbg/", "政府工作报告", "confusable")]
     # the PDF attachment and the breadcrumb's department link are neither columns nor directories
     assert [u for u, _ in found.follow] == [f"{SITE}/zwgk/", f"{SITE}/zwgk/zfxxgk/"]
+
+
+def test_department_dropdown_options_are_followed_not_taken_as_columns() -> None:
+    page = """<html><head><meta name="SiteName" content="某某市人民政府"></head><body>
+    <select onchange="window.open(this.value)"><option value="">部门网站</option>
+    <option value="http://czj.mm.gov.cn/">市财政局</option><option value="/bm/jyj/">市教育局</option>
+    <option value="http://www.example.com/">友情链接</option><option value="https://spam.example.org/">某某局</option>
+    </select></body></html>"""
+    found = discover_page(page.encode("utf-8"), "http://www.mm.gov.cn/")
+    assert found.candidates == []
+    assert found.follow == [("http://czj.mm.gov.cn/", "市财政局"), ("http://www.mm.gov.cn/bm/jyj/", "市教育局")]
