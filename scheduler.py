@@ -17,9 +17,11 @@ import contextlib
 import logging
 import os
 import signal
+import sqlite3
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import UTC
 
 import click
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MISSED, JobExecutionEvent
@@ -31,6 +33,8 @@ from apscheduler.triggers.cron import CronTrigger
 from ogi.service.common import (
     LockedError,
     SchedulerError,
+    format_delay,
+    iso,
     jobs_path,
     parse_time,
     run_lock_path,
@@ -114,11 +118,27 @@ class Service:
 
     def _on_event(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
-            self.missed.append(event.job_id)
-            logger.warning("Job %s missed its run at %s (later than its misfire grace); the next run does the work",
-                           event.job_id, event.scheduled_run_time)
+            self._missed(event)
         elif event.exception is not None:
             logger.error("Job %s raised %r", event.job_id, event.exception)
+
+    def _missed(self, event: JobExecutionEvent) -> None:
+        """Given a fire time later than its job's misfire grace, log how late it was and record it."""
+        self.missed.append(event.job_id)
+        scheduled = event.scheduled_run_time
+        late = utcnow() - scheduled.astimezone(UTC)
+        try:
+            grace: float = self.config.job(event.job_id).misfire_grace_hours * 3600
+        except ValueError:  # the health check: the service's default grace
+            grace = self.config.misfire_grace_hours * 3600
+        logger.warning("Job %s missed its run at %s: %s late, beyond its misfire grace of %s; the next run does "
+                       "the work", event.job_id, scheduled, format_delay(late.total_seconds()),
+                       format_delay(grace))
+        try:
+            self.runner.state.missed(event.job_id, scheduled_at=iso(scheduled) or "", late_seconds=late.total_seconds(),
+                                     grace_seconds=grace)
+        except sqlite3.Error as e:
+            logger.error("Could not record the missed run of %s: %s", event.job_id, e)
 
     def reconcile(self, scheduler: BackgroundScheduler) -> None:
         """Make the stored jobs match the config, keeping next run times (and so missed runs) of unchanged jobs."""

@@ -84,19 +84,24 @@ def run_now(db: str, config_path: str | None, sources: tuple[str, ...], mode: st
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--limit", default=10, show_default=True, help="How many recent runs.")
-def status(db: str, config_path: str | None, as_json: bool, limit: int) -> None:
-    """Show the last runs, the next runs, archive counts and failing sources.
+@click.option("--check", is_flag=True, help="Also run the archive's integrity check; exit 1 when it finds a problem.")
+def status(db: str, config_path: str | None, as_json: bool, limit: int, check: bool) -> None:
+    """Show the last runs, the next runs, archive counts, failing sources and the last run's completeness.
 
     Example:
 
         ogi status --db ogi.db
+
+        ogi status --db ogi.db --check
     """
     config = config_or_fail(config_path)
-    data = build_status(db, config, limit=limit)
+    data = build_status(db, config, limit=limit, check=check)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
     else:
         click.echo(format_status(data))
+    if check and (data.get("error") or (data.get("integrity") or {}).get("ok") is False):
+        sys.exit(1)  # --check: an archive that cannot be opened or checked is not healthy
 
 
 COMMANDS: list[click.Command] = [schedule, run_now, status]

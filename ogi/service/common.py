@@ -56,6 +56,19 @@ def iso(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).isoformat(timespec="seconds") if dt else None
 
 
+def format_delay(seconds: float) -> str:
+    """Given a delay in seconds, return it for a log line: `5h 01m`, `3d 2h`, `42s`."""
+    total = max(0, round(seconds))
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
+
+
 def parse_time(value: Any) -> datetime | None:
     """Given a stored timestamp (ISO text, epoch number or datetime), return it aware (naive values are UTC)."""
     if value is None or value == "":

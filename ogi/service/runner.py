@@ -287,6 +287,7 @@ class Runner:
                 return 127, False, False
             self.state.run_pid(run_id, proc.pid, proc_start(proc.pid))
             timed_out = interrupted = False
+            code: int | None
             while True:
                 try:
                     code = proc.wait(timeout=POLL_SECONDS)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import datetime
 from typing import Any
 
+from archive import Archive
 from ogi.service import alerts as alert_rules
-from ogi.service.common import SchedulerError, jobs_path, run_lock_path, service_lock_path, utcnow
+from ogi.service.common import (
+    SchedulerError,
+    format_delay,
+    jobs_path,
+    run_lock_path,
+    service_lock_path,
+    utcnow,
+)
 from ogi.service.config import ScheduleConfig
 from ogi.service.history import all_source_histories, close_quietly, json_dict, open_history
 from ogi.service.jobstore import list_jobs
@@ -15,7 +24,10 @@ from ogi.service.locks import lock_holder
 from ogi.service.runner import schedule_interval
 from ogi.service.state import StateStore
 
+logger = logging.getLogger(__name__)
+
 RUN_COUNTS = ("pages", "reports_found", "new_reports", "new_versions", "failures")
+COMPLETENESS_SHOWN = ("declared", "listed", "archived", "missing")  # per source, read by key when the archive has them
 
 
 def _fmt_time(dt: datetime | None, config: ScheduleConfig) -> str:
@@ -67,8 +79,43 @@ def failing_sources(per_source: dict[str, list[alert_rules.SourceResult]], stale
     return out
 
 
-def build_status(db: str, config: ScheduleConfig, *, limit: int = 10) -> dict[str, Any]:
-    """Given the archive and the config, return everything `ogi status` shows, as one JSON-able object."""
+def completeness(arc: Archive) -> dict[str, Any] | None:
+    """Given the archive, return the completeness of its last run with per-source results (declared / listed /
+    archived / missing and ok|partial|unknown per source), or None when the archive does not record it."""
+    reader = getattr(arc, "completeness", None)
+    if not callable(reader):
+        return None
+    try:
+        data = reader()
+    except Exception as e:  # a status must show, whatever one part of it does
+        logger.warning("Could not read the completeness of the last run: %s", e)
+        return None
+    if not isinstance(data, dict) or data.get("run_id") is None:
+        return None
+    sources = [{"source": str(src.get("source") or ""), **{k: src.get(k) for k in COMPLETENESS_SHOWN},
+                "completeness": str(src.get("completeness") or "unknown")}
+               for src in data.get("sources") or [] if isinstance(src, dict)]
+    return {"run_id": data.get("run_id"), "status": str(data.get("status") or "unknown"), "sources": sources}
+
+
+def integrity(arc: Archive) -> dict[str, Any]:
+    """Given the archive, return its own integrity check (`ok`, `problems`, ...), or one that says it has none."""
+    check = getattr(arc, "integrity", None)
+    if not callable(check):
+        return {"ok": None, "problems": [], "available": False}
+    try:
+        result = dict(check())
+    except Exception as e:  # the check itself failed: that is a problem to report, not a traceback
+        return {"ok": False, "problems": [f"the integrity check failed: {e}"], "available": True}
+    result["ok"] = bool(result.get("ok"))
+    result["problems"] = [str(p) for p in result.get("problems") or []]
+    result["available"] = True
+    return result
+
+
+def build_status(db: str, config: ScheduleConfig, *, limit: int = 10, check: bool = False) -> dict[str, Any]:
+    """Given the archive and the config, return everything `ogi status` shows, as one JSON-able object
+    (`check`: with the archive's integrity check)."""
     status: dict[str, Any] = {"db": db, "timezone": config.timezone}
     holder = lock_holder(service_lock_path(db))
     status["service"] = {"running": bool(holder), "pid": holder,
@@ -90,13 +137,17 @@ def build_status(db: str, config: ScheduleConfig, *, limit: int = 10) -> dict[st
         now = utcnow()
         interval = schedule_interval(config, now)
         per_source = all_source_histories(arc, limit=config.alerts.median_window * 2)
+        status["completeness"] = completeness(arc)
+        if check:
+            status["integrity"] = integrity(arc)
     finally:
         close_quietly(arc)
     stale = {a.source for a in alert_rules.stale_sources(per_source, now=now, interval=interval,
-                                                        config=config.alerts)}
+                                                        config=config.alerts) if a.source}
     status["failing_sources"] = failing_sources(per_source, stale)
     state = StateStore(jobs_path(db)) if jobs_path(db).exists() else None
     status["alerts"] = state.recent_alerts(limit) if state else []
+    status["missed"] = state.recent_missed(limit) if state else []
     return status
 
 
@@ -136,8 +187,34 @@ def format_status(status: dict[str, Any]) -> str:
         lines.append(f"  {src['source']}: last run #{src['last_run']} {src['last_status']}"
                      f"{'; STALE' if src['stale'] else ''}; last good run "
                      f"{f'#{good}' if good else 'never'}")
+    lines.extend(_completeness_lines(status.get("completeness")))
+    if status.get("missed"):
+        lines.append("Missed runs (later than their misfire grace; the next run did the work):")
+        for miss in status["missed"]:
+            lines.append(f"  {miss['job_id']:<20} due {miss['scheduled_at']}, {format_delay(miss['late_seconds'])} "
+                         f"late (grace {format_delay(miss['grace_seconds'] or 0)})")
+    if "integrity" in status:
+        lines.extend(_integrity_lines(status["integrity"]))
     if status.get("alerts"):
         lines.append("Recent alerts:")
         for alert in status["alerts"]:
             lines.append(f"  {alert['created_at']} [{alert['rule']}] {alert['message']}")
     return "\n".join(lines)
+
+
+def _completeness_lines(comp: dict[str, Any] | None) -> list[str]:
+    if not comp:
+        return []
+    lines = [f"Completeness of run #{comp['run_id']}: {comp['status']}"]
+    for src in comp["sources"]:
+        shown = ", ".join(f"{k} {'?' if src.get(k) is None else src[k]}" for k in COMPLETENESS_SHOWN)
+        lines.append(f"  {src['source']}: {shown} — {src['completeness']}")
+    return lines
+
+
+def _integrity_lines(result: dict[str, Any]) -> list[str]:
+    if not result.get("available"):
+        return ["Integrity: this archive has no integrity check"]
+    if result["ok"]:
+        return ["Integrity: ok"]
+    return [f"Integrity: {len(result['problems'])} problem(s)"] + [f"  {p}" for p in result["problems"]]
