@@ -20,11 +20,16 @@ logger = logging.getLogger(__name__)
 
 METADATA_PATH = Path(__file__).with_name("metadata.yml")
 TEMPLATE_DB = "archive"
-# Datasette settings for a large archive: no suggested facets (they scan big tables), a longer facet budget.
+# Datasette settings for a large, possibly public archive: no suggested facets (they scan big tables), a facet
+# budget, a SQL time limit and a row cap; one value's size and SQLite's heap are capped by the plugin
+# (archive.datasette_plugin.prepare_connection). Whole-DB download is the plugin's (a consistent snapshot of a
+# database that may be written meanwhile), off unless `ogi serve --allow-download`.
 SETTINGS: dict[str, Any] = {
     "suggest_facets": False,
     "facet_time_limit_ms": 1000,
-    "sql_time_limit_ms": 3000,
+    "sql_time_limit_ms": 2000,
+    "max_returned_rows": 1000,
+    "num_sql_threads": 3,
     "default_page_size": 50,
     "allow_download": False,
     "truncate_cells_html": 300,
@@ -38,18 +43,17 @@ def _template() -> dict[str, Any]:
 
 
 def database_name(db_path: str | Path) -> str:
-    """The name Datasette gives a database file (its stem)."""
+    """Given a database file, return the name Datasette gives it (its stem)."""
     return Path(db_path).stem
 
 
 def load_metadata(db_name: str = TEMPLATE_DB) -> dict[str, Any]:
-    """metadata.yml with its database entry renamed to ``db_name``."""
+    """Given a database name, return metadata.yml with its database entry renamed to ``db_name`` (the served
+    metadata itself comes from the plugin, for any archive database; this is the file as a dict)."""
     meta = copy.deepcopy(_template())
     dbs = meta.get("databases", {})
     if TEMPLATE_DB in dbs and db_name != TEMPLATE_DB:
         dbs[db_name] = dbs.pop(TEMPLATE_DB)
-    if "description_html" in meta:
-        meta["description_html"] = meta["description_html"].replace("__DB__", db_name)
     return meta
 
 
@@ -59,12 +63,22 @@ def _register_plugin() -> None:
     from archive import datasette_plugin
 
     if not pm.is_registered(datasette_plugin):
-        pm.register(datasette_plugin, name="ogi-archive")
+        pm.register(datasette_plugin, name=datasette_plugin.PLUGIN)
 
 
-def make_datasette(db_path: str | Path, *, settings: dict[str, Any] | None = None) -> Any:
-    """A configured :class:`datasette.app.Datasette` for the archive at ``db_path`` (created/migrated first)."""
+def make_datasette(
+    db_path: str | Path,
+    *,
+    settings: dict[str, Any] | None = None,
+    allow_download: bool = False,
+    debug_pages: bool = False,
+) -> Any:
+    """Given an archive path, return a configured :class:`datasette.app.Datasette` (archive migrated first).
+    ``allow_download``: serve the whole database at ``/-/ogi/<db>/download``; ``debug_pages``: keep
+    ``/-/databases``, ``/-/threads``, ``/-/actor`` … (they show absolute paths)."""
     from datasette.app import Datasette
+
+    from archive.datasette_plugin import PLUGIN
 
     path = Path(db_path)
     if not path.exists():
@@ -72,13 +86,21 @@ def make_datasette(db_path: str | Path, *, settings: dict[str, Any] | None = Non
     open_archive(path).close()  # validates, migrates and switches to WAL before anyone reads
     _register_plugin()
     merged = {**SETTINGS, **(settings or {})}
-    return Datasette([str(path)], metadata=load_metadata(database_name(path)), settings=merged)
+    metadata = {"plugins": {PLUGIN: {"allow_download": allow_download, "debug_pages": debug_pages}}}
+    return Datasette([str(path)], metadata=metadata, settings=merged)
 
 
-def serve(db_path: str | Path, *, host: str = "127.0.0.1", port: int = 8001) -> None:
-    """Run Datasette on ``host:port`` until interrupted."""
+def serve(
+    db_path: str | Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    allow_download: bool = False,
+    debug_pages: bool = False,
+) -> None:
+    """Given an archive, run Datasette on ``host:port`` until interrupted."""
     import uvicorn
 
-    ds = make_datasette(db_path)
+    ds = make_datasette(db_path, allow_download=allow_download, debug_pages=debug_pages)
     logger.info("serving %s on http://%s:%d/", db_path, host, port)
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

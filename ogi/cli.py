@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "ogi.commands.crawl",  # ogi crawl / demo / sources
     "ogi.commands.schedule",  # ogi schedule / run-now / status
     "ogi.commands.discover",  # ogi discover
+    "ogi.commands.doc",  # ogi doc
 )
 
 

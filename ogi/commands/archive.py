@@ -217,7 +217,9 @@ def export_cmd(db: str, fmt: str, output: Path | None, codebook: Path | None) ->
 )
 @click.option("--port", default=8001, show_default=True, type=int)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-def serve_cmd(db: str, port: int, host: str) -> None:
+@click.option("--allow-download", is_flag=True, help="Offer the whole database for download (/-/ogi/<db>/download).")
+@click.option("--debug-pages", is_flag=True, help="Keep Datasette's /-/databases, /-/threads … (they show paths).")
+def serve_cmd(db: str, port: int, host: str, allow_download: bool, debug_pages: bool) -> None:
     """Browse the archive with Datasette (read-only; safe while a crawl writes).
 
     Example:
@@ -228,7 +230,7 @@ def serve_cmd(db: str, port: int, host: str) -> None:
     from archive.serve import serve
 
     try:
-        serve(db, host=host, port=port)
+        serve(db, host=host, port=port, allow_download=allow_download, debug_pages=debug_pages)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
 
