@@ -299,7 +299,7 @@ def _grid_map(tbl: etree._Element, edges: list[tuple[int, int]]):  # type: ignor
         for gc in grid.findall(_w("gridCol")):
             try:
                 widths.append(int(float(gc.get(_w("w"), "0"))))
-            except ValueError:
+            except (ValueError, OverflowError):  # not a number, or inf
                 widths.append(0)
     use: dict[int, int] = {}
     for col, span in edges:

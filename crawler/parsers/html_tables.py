@@ -19,6 +19,15 @@ _CELL_TAGS = frozenset(("td", "th"))
 _META_TITLE = ("articletitle", "title", "og:title", "dc.title")
 _META_DATE = ("pubdate", "firstpublishedtime", "publishdate", "dc.date", "article:published_time")
 _MAX_SPAN = 60
+# Bounds (issue 12): a 25 MB page of table rows took 15.7 s and 1.46 GB. Real report pages are < 2 MB of
+# markup and a few hundred table cells; beyond these a ParseError names the limit (a recorded reason).
+MAX_MARKUP_CHARS = 12_000_000  # markup characters, not counting inline data: URIs and script/style bodies
+MAX_TABLE_CELLS = 100_000
+# characters lxml refuses in a tree ("All strings must be XML compatible"): C0 controls but tab/LF/CR,
+# lone surrogates and the two non-characters; NUL is dropped, the rest become a space
+_BAD_CHARS_RE = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CELL_TAG_RE = re.compile(r"<t[dh][\s>/]", re.IGNORECASE)
+_BULK_RE = re.compile(r"data:[^\"'\s>)]{1024,}|<(script|style)\b[^>]*>.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True)
 
 _BLOCK_TAGS = (
@@ -32,6 +41,8 @@ def extract_html(text: str) -> Extracted:
     text = fold_radicals(_XML_DECL_RE.sub("", text, count=1))
     if not text.strip():
         raise ParseError("empty document")
+    _check_size(text)
+    text = xml_safe(text)
     try:
         root = etree.fromstring(text, _PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
@@ -46,8 +57,13 @@ def extract_html(text: str) -> Extracted:
     if body is None:
         body = root
     rows: list[list[Cell]] = []
+    n_cells = 0
     for table in body.iter("table"):
-        rows.extend(_table_rows(table))
+        table_rows = _table_rows(table)
+        n_cells += sum(len(r) for r in table_rows)
+        if n_cells > MAX_TABLE_CELLS:
+            raise ParseError(f"HTML too large: more than {MAX_TABLE_CELLS} table cells")
+        rows.extend(table_rows)
     images = [src for img in body.iter("img") if (src := img.get("src"))]
     return Extracted(
         rows=rows,
@@ -60,6 +76,26 @@ def extract_html(text: str) -> Extracted:
         images=images,
         positional=True,
     )
+
+
+def xml_safe(text: str) -> str:
+    """Given decoded markup, return it without the characters lxml cannot hold in a tree (NUL dropped, other
+    C0 controls, lone surrogates and U+FFFE/U+FFFF as a space), so that no text node or tail is lost."""
+    if not _BAD_CHARS_RE.search(text) and "\x00" not in text:
+        return text
+    return _BAD_CHARS_RE.sub(" ", text.replace("\x00", ""))
+
+
+def _check_size(text: str) -> None:
+    """Raise ParseError when the markup (inline data: URIs and script/style bodies aside) or its table cells
+    are over the caps, before any tree is built."""
+    if len(text) > MAX_TABLE_CELLS * 4 and sum(1 for _ in _CELL_TAG_RE.finditer(text)) > MAX_TABLE_CELLS:
+        raise ParseError(f"HTML too large: more than {MAX_TABLE_CELLS} table cells")
+    if len(text) <= MAX_MARKUP_CHARS:
+        return
+    bulk = sum(m.end() - m.start() for m in _BULK_RE.finditer(text))
+    if len(text) - bulk > MAX_MARKUP_CHARS:
+        raise ParseError(f"HTML too large: {len(text) - bulk} characters of markup (limit {MAX_MARKUP_CHARS})")
 
 
 def readable_text(body: etree._Element) -> str:
@@ -191,7 +227,7 @@ def _emit_pending(row: list[Cell], pending: dict[int, list], col: int, *, stop_a
 def _int_attr(raw: str | None) -> int:
     if not raw or raw == "1":
         return 1
-    digits = re.match(r"\s*(\d+)", raw)
+    digits = re.match(r"\s*(\d{1,6})", raw)
     if not digits:
         return 1
     return max(1, min(int(digits.group(1)), _MAX_SPAN))

@@ -173,5 +173,6 @@ def narrative_numbers(text: str) -> list[tuple[str, int, tuple[tuple[str, ...], 
         m = rx.search(flat)
         if m:
             num = next(g for g in m.groups() if g)
-            out.append((scope, int(num), targets))
+            if len(num) <= 15:  # a count, not a digit string (int() refuses more than 4,300 digits)
+                out.append((scope, int(num), targets))
     return out

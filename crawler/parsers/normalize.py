@@ -22,6 +22,9 @@ _DASHES = {"-", "--", "—", "——", "–", "－", "―", "─", "-—"}
 _SLASHES = {"/", "//", "\\"}
 _NA_TEXT = {"无", "不涉及", "不适用", "N/A", "n/a", "NA", "暂无", "空"}
 
+# A printed count or amount has at most 15 digits, a glued digit run of a table row a few dozen; a longer
+# digit string is not a value (and int() refuses more than 4,300 digits with a ValueError).
+MAX_NUMBER_DIGITS = 100
 _NUM_RE = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
 _INT_GROUPED_RE = re.compile(r"^[+-]?\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?$")
 _AMOUNT_UNIT_RE = re.compile(r"^([+-]?\d+(?:\.\d+)?)(万元|元|万|亿元)$")
@@ -118,6 +121,8 @@ def parse_value(raw: str) -> tuple[int | float | None, str, str | None]:
     if t in _NA_TEXT:
         return 0, "na_text", None
     t = t.replace("，", ",")
+    if len(t) > MAX_NUMBER_DIGITS and sum(ch.isdigit() for ch in t) > MAX_NUMBER_DIGITS:
+        return None, "unknown", None
     if _NUM_RE.match(t):
         return _num(t), "num", None
     if _INT_GROUPED_RE.match(t):
@@ -136,6 +141,8 @@ def parse_value(raw: str) -> tuple[int | float | None, str, str | None]:
 
 
 def _num(t: str) -> int | float:
+    """Given a matched number (at most MAX_NUMBER_DIGITS digits), return it as an int, or a float if it has a
+    decimal point."""
     if "." in t:
         return float(t)
     return int(t)

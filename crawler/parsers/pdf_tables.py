@@ -13,7 +13,9 @@ Path names (``Extracted.path`` / ``text_path``, recorded per cell by the core):
 
 Page headers, footers and page numbers are dropped from the text. Work is bounded: at most
 ``MAX_PAGES`` pages, ``MAX_BYTES`` bytes, ``MAX_CHARS_PER_PAGE`` characters per page for table
-finding, and ``TIME_BUDGET`` seconds overall; beyond those limits a :class:`ParseError` says why.
+finding, ``MAX_INFLATED`` bytes of inflated (Flate) stream data and ``TIME_BUDGET`` seconds overall;
+beyond those limits a :class:`ParseError` says why. A page that cannot be read is a warning on the result.
+pdfminer's own warnings (~100 per Chromium PDF: font widths, matrices) go to logging at DEBUG.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 
 from crawler.parsers.model import Cell, Extracted, ParseError
 from crawler.parsers.normalize import fold_extracted
+from crawler.parsers.pdf_limits import BUDGET, Inflate, quiet_pdfminer
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +38,7 @@ MAX_BYTES = 80 * 1024 * 1024
 MAX_PAGES = 200
 MAX_CHARS_PER_PAGE = 40_000
 TIME_BUDGET = 90.0  # seconds for one document
+MAX_INFLATED = 96 * 1024 * 1024  # bytes all Flate streams of one document may inflate to (a 400 MB bomb: refused)
 SNAP = 2.5  # points: boundaries closer than this are one grid line
 EDGE_ZONE = 0.09  # top/bottom share of the page where running headers and footers live
 CONTINUE_GAP = 0.2  # share of the page height: a table ending / starting this close to the edge may continue
@@ -97,7 +101,19 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, time_budget: float =
 
     Raises :class:`ParseError` for encrypted, corrupt, truncated, oversized or too-long documents."""
     started = time.monotonic()
+    quiet_pdfminer()
+    budget = Inflate(MAX_INFLATED)
+    token = BUDGET.set(budget)
+    try:
+        return _extract(data, max_pages, time_budget, started, budget)
+    finally:
+        BUDGET.reset(token)
+
+
+def _extract(data: bytes, max_pages: int, time_budget: float, started: float, budget: Inflate) -> Extracted:
+    warnings: list[str] = []
     pdf = _open(data)
+    budget.check()
     try:
         n_pages = _page_count(pdf)
         if n_pages > max_pages:
@@ -109,7 +125,10 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, time_budget: float =
         n_chars = 0
         try:
             pages = list(pdf.pages)
+        except ParseError:
+            raise
         except Exception as exc:  # pdfminer raises many kinds of errors on broken page trees
+            budget.check()
             raise ParseError(f"corrupt PDF: cannot read the page tree ({type(exc).__name__})") from exc
         if len(pages) > max_pages:  # the page tree's /Count can lie
             raise ParseError(f"too many pages: {len(pages)} (limit {max_pages})")
@@ -121,18 +140,28 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, time_budget: float =
                 images.extend(_page_images(page, index))
             except ParseError:
                 raise
-            except Exception as exc:
-                logger.warning("pdf page %d unreadable: %s", index + 1, exc)
+            except Exception as exc:  # pdfminer's PSSyntaxError, PDFSyntaxError, … on a broken page
+                budget.check()
+                logger.info("pdf page %d unreadable: %s: %s", index + 1, type(exc).__name__, exc)
+                warnings.append(f"pdf page {index + 1} unreadable ({type(exc).__name__}): its text is missing")
                 page_parts, lines, edges, chars = [], [], [], 0
             finally:
-                page.close()
+                try:
+                    page.close()
+                except Exception as exc:
+                    logger.debug("pdf page %d close: %s", index + 1, exc)
+            budget.check()
             n_chars += chars
             parts.extend(page_parts)
             page_lines.append(lines)
             edge_lines.append(edges)
         title_hint = _title_hint(pdf)
     finally:
-        pdf.close()
+        try:
+            pdf.close()
+        except Exception as exc:
+            logger.debug("pdf close: %s", exc)
+    budget.check()
     running = _running_lines(edge_lines)
     chains = _chain_parts(parts)
     rows: list[list[Cell]] = []
@@ -151,6 +180,7 @@ def extract_pdf(data: bytes, *, max_pages: int = MAX_PAGES, time_budget: float =
         title_hint=title_hint,
         images=images,
         positional=positional,
+        warnings=warnings,
     ))
 
 
@@ -171,6 +201,8 @@ def _open(data: bytes):  # type: ignore[no-untyped-def]
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
         _ = pdf.doc.catalog  # forces the xref / trailer / encryption handling
+    except ParseError:  # a budget of ours ran out while pdfminer read the cross-reference streams
+        raise
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise ParseError(f"encrypted PDF: needs a password ({type(exc).__name__})") from exc
     except Exception as exc:
@@ -193,6 +225,8 @@ def _page_count(pdf) -> int:  # type: ignore[no-untyped-def]
         count = resolve1(pages.get("Count")) if isinstance(pages, dict) else None
         if isinstance(count, int) and count >= 0:
             return count
+    except ParseError:
+        raise
     except Exception as exc:
         raise ParseError(f"corrupt PDF: unreadable page tree ({type(exc).__name__})") from exc
     raise ParseError("corrupt PDF: no page tree")

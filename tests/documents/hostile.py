@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 
 
 def many_pages_pdf(n: int, *, count: int | None = None) -> bytes:
@@ -70,3 +71,49 @@ ENCRYPTED_OLE = (
     b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 64
     + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 2048
 )
+
+
+def flate_bomb_pdf(inflated: int = 400 * 1024 * 1024, *, chunk: bytes = b" " * (1024 * 1024)) -> bytes:
+    """A valid one-page PDF whose content stream is a Flate stream inflating to ``inflated`` bytes (of spaces:
+    legal content-stream whitespace), built in chunks so that making it costs a few MB."""
+    z = zlib.compressobj(9)
+    parts = [z.compress(chunk) for _ in range(inflated // len(chunk))]
+    parts.append(z.compress(b"BT /F1 12 Tf 72 720 Td (page) Tj ET") + z.flush())
+    stream = b"".join(parts)
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    return _assemble(objs)
+
+
+def pdf_with_content(content: bytes) -> bytes:
+    """A valid one-page PDF with the given (uncompressed) content stream and a Helvetica /F1."""
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    return _assemble(objs)
+
+
+def _assemble(objs: list[bytes]) -> bytes:
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
+    return out.getvalue()
