@@ -29,6 +29,10 @@ HEADER = len(MAGIC) + 32 + 8
 MAX_PACK = 1 << 30  # start a new pack after 1 GiB
 
 
+# packs this process has open for appending (any PackStore): their records may belong to uncommitted writes
+OPEN_PACKS: set[Path] = set()
+
+
 class BlobError(Exception):
     """A blob is missing, truncated or does not match its sha256."""
 
@@ -48,6 +52,7 @@ class PackStore:
         self._name = f"{stamp}-{os.getpid()}-{secrets.token_hex(3)}.pack"
         self._fh = open(self.root / self._name, "ab")  # kept open for appends
         self._size = self._fh.tell()
+        OPEN_PACKS.add((self.root / self._name).resolve())
 
     def put(self, sha256: str, data: bytes) -> tuple[str, int]:
         """Append ``data``; returns (pack name, offset of the bytes). Call :meth:`sync` before committing."""
@@ -102,6 +107,7 @@ class PackStore:
         if self._fh is not None:
             self.sync()
             self._fh.close()
+            OPEN_PACKS.discard((self.root / str(self._name)).resolve())
             self._fh = None
             self._name = None
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from archive.blobs import BlobError, PackStore, iter_pack
+from archive.blobs import OPEN_PACKS, BlobError, PackStore, iter_pack
 from archive.common import ArchiveError
 
 logger = logging.getLogger(__name__)
@@ -162,8 +162,9 @@ class MaintenanceMixin:
     ) -> None:
         """Given one pack and the rows pointing into it, compact or schedule deleting it when it has orphans."""
         name = pack.name
-        if name == getattr(self.blobs, "_name", None):
-            return  # this process's own pack: its records may belong to a transaction not committed yet
+        if pack.resolve() in OPEN_PACKS:  # its records may belong to a write not committed yet
+            result.packs_skipped[name] = "open for writing in this process"
+            return
         m = _PACK_PID.match(name)
         if m and int(m.group(1)) != os.getpid() and _pid_alive(int(m.group(1))):
             result.packs_skipped[name] = f"its writer (pid {m.group(1)}) is running"

@@ -300,20 +300,27 @@ def test_gc_deletes_a_wholly_orphan_pack_and_compacts_a_mixed_one(db_path):
 def test_gc_leaves_the_pack_of_a_live_writer_and_an_unverified_pack(db_path):
     writer = open_archive(db_path)
     writer.save_document(b"committed")
-    other = open_archive(db_path)
-    res = other.gc()  # writer's pack: same pid as ours but not our own open pack -> verified, nothing orphan
-    assert res.orphan_records == 0
     (pack,) = writer.blob_dir.glob("*.pack")
+    writer.blobs.put("ab" * 32, b"appended, its transaction not committed yet")
+    writer.blobs.sync()
+    other = open_archive(db_path)
+    res = other.gc()  # the writer's pack is open in this process: left alone, with its uncommitted record
+    assert res.orphan_records == 0 and res.packs_skipped == {pack.name: "open for writing in this process"}
+    assert len(iter_pack(pack)) == 2
+    writer.close()
+    # a row pointing at a record the pack does not have: the pack is not touched
+    other.conn.execute("UPDATE documents SET pack_offset = pack_offset + 1")
     live = pack.with_name(pack.name.replace(f"-{os.getpid()}-", "-1-"))  # pid 1 is always alive
     shutil.copy(pack, live)
     res = other.gc()
-    assert live.name in res.packs_skipped and live.exists()
-    # a row pointing at a record the pack does not have: the pack is not touched
-    other.conn.execute("UPDATE documents SET pack_offset = pack_offset + 1")
-    res = other.gc()
     assert "point at no record" in res.packs_skipped[pack.name]
-    assert pack.exists()
-    writer.close()
+    assert "pid 1" in res.packs_skipped[live.name]
+    assert pack.exists() and live.exists() and len(iter_pack(pack)) == 2
+    live.unlink()
+    other.conn.execute("UPDATE documents SET pack_offset = pack_offset - 1")
+    res = other.gc()  # now verified: the uncommitted record of the closed writer is an orphan
+    assert res.orphan_records == 1 and res.packs_compacted == [pack.name]
+    assert other.read_document(other.conn.execute("SELECT sha256 FROM documents").fetchone()[0]) == b"committed"
     other.close()
 
 
