@@ -54,6 +54,7 @@ def _recompute(arc: Any, aliases: str | Path | None, today: dt.date | None) -> d
         edited[e["report_id"]] = edited.get(e["report_id"], 0) + 1
     coverage = coverage_rows(snap, all_bodies, index, edited, today or dt.date.today())
     norm = normalised_sections(snap)
+    snap.sections.clear()  # the normalised texts are all that is compared from here on (memory at 10^5 reports)
     similarity = prev_year_rows(snap, index, norm) + same_year_rows(snap, report_body, norm)
     rates = rate_rows(snap, {rid: (by_id[bid], series) for (bid, series), years in index.items()
                              for rid in years.values()})
