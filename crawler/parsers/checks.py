@@ -13,16 +13,48 @@ resolver (:mod:`crawler.parsers.resolve`) tries its candidate readings against t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from crawler.parsers import keys as K
-from crawler.parsers.meta import narrative_numbers
 from crawler.parsers.model import CellValue, Check
 
 Number = int | float
 Lookup = Callable[[str], Number | None]  # key → value, None when missing or unreadable
 
-NARRATIVE_FALLBACK_CHARS = 6000  # without a section 一, S3 reads this much of the text's start
+NARRATIVE_FALLBACK_CHARS = 6000  # without sections, S3 reads this much of the text's start
+NARRATIVE_SECTIONS = ("s1.overview", "s2.proactive", "s3.requests", "s4.review_litigation")  # S3 reads 一–四
+_COUNT = r"\s*(\d+)\s*[件条]"  # a stated count: `58 件`, `0条`
+_T3_FIGURES: tuple[tuple[str, re.Pattern[str], tuple[tuple[str, ...], ...]], ...] = (
+    ("received_new.total", re.compile(r"新收[^。；;，,]{0,16}?申请" + _COUNT), (("t3.received_new.total",),)),
+    (
+        "received.total",
+        re.compile(r"(?:共|全年|累计)?(?:收到|受理)[^。；;，,\d]{0,16}?申请" + _COUNT),
+        (("t3.received_new.total",), ("t3.received_new.total", "t3.carried_in.total")),
+    ),
+    ("carried_in.total", re.compile(r"上年(?:度)?结转" + _COUNT + r"|(\d+)\s*[件条]为上年结转"), (("t3.carried_in.total",),)),
+    ("outcome.total.total", re.compile(r"办结[^。；;，,\d]{0,12}?" + _COUNT), (("t3.outcome.total.total",),)),
+    (
+        "carried_out.total",
+        re.compile(r"(\d+)\s*[件条]\s*(?:结转下|转下|转入下)|结转(?:至)?下(?:一)?年(?:度)?(?:继续办理)?" + _COUNT),
+        (("t3.carried_out.total",),),
+    ),
+)
+# table 二: only this year's figures for the whole agency (`本年度制发规范性文件 12 件`), never a department's
+_T2_FIGURES: tuple[tuple[str, re.Pattern[str], tuple[tuple[str, ...], ...]], ...] = (
+    (
+        "normative_doc.issued",
+        re.compile(r"本年(?:度)?(?:共)?(?:制发|新制作|印发)(?:行政)?规范性文件" + _COUNT),
+        (("t2.normative_doc.issued",), ("t2.normative_doc.made_new",)),
+    ),
+    (
+        "normative_doc.in_force",
+        re.compile(r"现行有效(?:的)?(?:行政)?规范性文件(?:共)?" + _COUNT),
+        (("t2.normative_doc.in_force",),),
+    ),
+)
+NARRATIVE_RULES = ((("申请", "办结", "结转"), _T3_FIGURES), (("规范性文件",), _T2_FIGURES))
+_SENTENCE_RE = re.compile(r"[。\n]")
 
 
 def lookup(cells: Mapping[str, CellValue]) -> Lookup:
@@ -120,16 +152,36 @@ def sign_checks(cells: Mapping[str, CellValue]) -> list[Check]:
     ]
 
 
-def narrative_checks(sections: Mapping[str, str], text: str, cells: Mapping[str, CellValue]) -> list[Check]:
-    """Given the sections, the text and the cells, return S3 for every table 三 figure the overview states.
+def narrative_figures(sections: Mapping[str, str], text: str) -> list[tuple[str, int, tuple[tuple[str, ...], ...]]]:
+    """Given the sections and the text, return every figure sections 一–四 state about tables 二 and 三, as
+    (scope, number, candidate key sets): the number should equal the sum of one of the key sets (the first is
+    the primary). Without sections, the text's start is read."""
+    sources = [sections[k] for k in NARRATIVE_SECTIONS if sections.get(k)] or [text[:NARRATIVE_FALLBACK_CHARS]]
+    out: list[tuple[str, int, tuple[tuple[str, ...], ...]]] = []
+    seen: set[tuple[str, int]] = set()
+    for source in sources:
+        for words, rules in NARRATIVE_RULES:
+            flat = "。".join(s for s in _SENTENCE_RE.split(source) if any(w in s for w in words))
+            for scope, rx, targets in rules:
+                for m in rx.finditer(flat):
+                    number = int(next(g for g in m.groups() if g))
+                    if (scope, number) not in seen:
+                        seen.add((scope, number))
+                        out.append((scope, number, targets))
+    return out
 
-    A figure matching any of its candidate key sets is `ok`; one that matches none `fail`s against the first.
+
+def narrative_checks(sections: Mapping[str, str], text: str, cells: Mapping[str, CellValue]) -> list[Check]:
+    """Given the sections, the text and the cells, return S3 for every figure the narrative states.
+
+    A figure matching any of its candidate key sets is `ok`; one that matches none `fail`s against the first;
+    one whose keys are not all read is `unknown`.
     """
-    source = sections.get("s1.overview") or text[:NARRATIVE_FALLBACK_CHARS]
     get = lookup(cells)
     out = []
-    for scope, number, targets in narrative_numbers(source):
-        sums = [sum_of(get, keys) for keys in targets]
+    for scope, number, targets in narrative_figures(sections, text):
+        present = [keys for keys in targets if all(k in cells for k in keys)] or [targets[0]]
+        sums = [sum_of(get, keys) for keys in present]
         primary = sums[0]
         if primary is None:
             out.append(Check("S3", scope, "unknown", number, None))

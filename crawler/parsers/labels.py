@@ -78,6 +78,11 @@ T2_HEADERS: tuple[tuple[str, str, str], ...] = (
     ("现行有效", "gov2021", "in_force"),
     ("本年收费金额", "gov2021", "amount_wan"),
     ("收费金额", "gov2021", "amount_wan"),
+    # typos printed in real tables (`本年废纸件数`, `先行有效件数`): the cores that survive them
+    ("制发件数", "gov2021", "issued"),
+    ("废止件数", "gov2021", "repealed"),
+    ("废纸件数", "gov2021", "repealed"),
+    ("有效件数", "gov2021", "in_force"),
     ("本年新制作", "gov2019", "made_new"),
     ("本年新公开", "gov2019", "published_new"),
     ("对外公开总", "gov2019", "published_total"),
@@ -99,6 +104,22 @@ PRE2019_ANCHORS = (
 )
 POST2019_ANCHORS = ("本列数据的勾稽关系", "申请人情况", "未经复议直接起诉")
 T4_HEADER_RE = re.compile(r"行政复议|行政诉讼|未经复议|复议后起诉|结果维持|尚未审结")
+# a line of page chrome: script source, channel lists, links
+CHROME_LINE_RE = re.compile(r"chnl(?:id|name)\s*:|^\s*(?:var|function|let|const)\s|[{}]\s*$|^\s*,?\s*\{|https?://")
+# table 四 printed as one table per group: the group a heading names (first match wins)
+T4_GROUP_HEADINGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"复议后起诉"), "t4.litigation_after_review"),
+    (re.compile(r"未经复议|直接起诉"), "t4.litigation_direct"),
+    (re.compile(r"行政复议"), "t4.review"),
+)
+# the table headings and labels that say a table is there (THE RULE: then every key is a value or unknown)
+TABLE_SIGNS: dict[str, re.Pattern[str]] = {
+    "t2": re.compile(r"[一二三四五六七]、主动公开政府信息情况|第二十条第\(一\)项|信息内容(?:本年制发|本年新制作)"),
+    "t3": re.compile(r"[一二三四五六七]、收到和处理政府信息公开申请情况|本列数据的勾稽关系|本年新收政府信息公开申请"),
+    "t4": re.compile(
+        r"[一二三四五六七]、(?:因)?政府信息公开(?:申请)?(?:提起)?行政法?复议|结果维持结果纠正|未经复议直接起诉"
+    ),
+}
 FOOTER_RE = re.compile(r"^\s*(?:[-—–―]+\s*\d{1,3}\s*[-—–―]+|第\s*\d+\s*页(?:\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$")
 
 # Stream splitting: where a new table row starts in text that lost its line breaks (`…秘密00000002.其他法律…`).
@@ -106,7 +127,7 @@ LEAF_STARTS = (
     (1, "属于国家秘密"), (2, "其他法律"), (3, "危及"), (4, "保护第三方"), (5, "属于三类"), (6, "属于四类"),
     (7, "属于行政执法"), (8, "属于行政查询"), (1, "本机关不掌握"), (2, "没有现成"), (3, "补正后"),
     (1, "信访举报"), (2, "重复申请"), (3, "要求提供公开出版物"), (4, "无正当理由大量"), (5, "要求行政机关确认"),
-    (1, "申请人无正当理由"), (2, "申请人逾期未按"), (3, "其他(?=[\\d\\s(])"),
+    (1, "申请人无正当理由"), (2, "申请人逾期未按"), (3, "其他(?=[\\d\\s(（])"),
 )
 STREAM_SPLIT_RE = re.compile(
     "|".join(
@@ -114,13 +135,18 @@ STREAM_SPLIT_RE = re.compile(
         + [
             r"[一二三四]、\s*(?:本年新收|上年结转|本年度|结转下)",
             r"[二三四]、\s*(?:收到和处理|主动公开政府信息)",
-            r"[(（][一二三四五六七][)）]\s*(?:予以公开|部分公开|不予公开|无法提供|不予处理|其他处理|总计)",
+            # group labels, also printed with spaces inside (`（三） 不予 公开`)
+            r"[(（][一二三四五六七][)）]\s*(?:"
+            + "|".join(r"\s*".join(w) for w in ("予以公开", "部分公开", "不予公开", "无法提供", "不予处理", "其他处理", "总计"))
+            + ")",
             r"第二十条第",
             r"规章(?=\s*[\d-])",
             r"(?<!行政)规范性文件(?=\s*[\d-])",
             r"行政规范性文件(?=\s*[\d-])",
             r"(?:行政许可|其他对外管理服务事项|行政处罚|行政强制|行政事业性收费|政府集中采购)(?=\s*[\d+-])",
-            r"[四五]、\s*(?:政府信息公开)?(?:行政法?复议|存在的?主要问题|其他需要报告)",
+            r"[四五]、\s*(?:因?政府信息公开(?:申请)?(?:提起)?)?(?:行政法?复议|存在的?主要问题|其他需要报告)",
+            r"(?<=\d)[四五六七八]、",  # a section heading right after a table's last digits
+            r"(?<=\d)(?:19|20)\d{2}\s*年",  # a year opening the prose right after a table's last digits
         ]
     )
 )
@@ -154,6 +180,20 @@ def group_of(label: str) -> str | None:
     return None
 
 
+def t4_group_of(label: str) -> str | None:
+    """Given a normalised heading, return the table 四 group it names (`t4.review`, …), or None."""
+    for rx, key in T4_GROUP_HEADINGS:
+        if rx.search(label):
+            return key
+    return None
+
+
+def tables_signed(text: str) -> set[str]:
+    """Given a document's text, return the tables (`t2`, `t3`, `t4`) whose heading or labels it prints."""
+    flat = norm_label(text)
+    return {t for t, rx in TABLE_SIGNS.items() if rx.search(flat)}
+
+
 def t2_row_key(leaf: str) -> str | None:
     """Given a table 二 row label without its numbering, return its row key (`t2.licensing`, …), or None."""
     for rx, key in T2_ROW_LABELS:
@@ -170,9 +210,17 @@ def is_row_label(label: str) -> bool:
     return classify_t3(label, None) is not None or leaf in ("其他",) or any(w in label for w, _g in T3_GROUP_LABELS)
 
 
+def strip_chrome(text: str) -> str:
+    """Given a document's text, return it without page-chrome lines (scripts, channel lists, URLs), whose words
+    (`政府集中采购项目的目录…`) are no anchor of any format."""
+    if not CHROME_LINE_RE.search(text):
+        return text
+    return "\n".join(line for line in text.split("\n") if not CHROME_LINE_RE.search(line))
+
+
 def doc_format_hint(text: str) -> str:
     """Given a document's text, return the format its anchors name (`gov2021`, `gov2019`) or `none` (§1)."""
-    flat = norm_label(text)
+    flat = norm_label(strip_chrome(text))
     if any(a in flat for a in GOV2021_ANCHORS):
         return "gov2021"
     if any(a in flat for a in GOV2019_ANCHORS):

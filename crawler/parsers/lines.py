@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from crawler.parsers.keys import T3_COLS
 from crawler.parsers.labels import (
+    CHROME_LINE_RE,
     FOOTER_RE,
     STREAM_SPLIT_RE,
     T4_HEADER_RE,
@@ -32,7 +33,15 @@ from crawler.parsers.normalize import is_value_text, norm_label, parse_value, st
 T3_WIDTH = len(T3_COLS)  # value cells in a table 三 row
 MIN_RUN_DIGITS = T3_WIDTH  # a short row of digit tokens holding at least this many digits is a glued run
 STREAM_SPLIT_MAX_BREAKS = 20  # a table region with this many line breaks kept them: no stream splitting
-_GLUED_RE = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）”\"])(?P<run>\d[\d.,]*)$")
+STREAM_FALLBACK_STARTS = ("申请人情况", "不予处理", "结果维持")  # where stream splitting starts without 二/三's rows
+# a label with its digits glued on (`数量230`, `行政许可0+11`: a signed table 二 delta inside the run)
+_GLUED_RE = re.compile(r"^(?P<label>.*[\u4e00-\u9fff)）”\"])(?P<run>\d[\d.,]*(?:[+-]\d+|万?元)?)$")
+_SIGNED_RUN_RE = re.compile(r"^\d*[+-]\d+$")
+
+
+def _is_value(cell: str) -> bool:
+    """Given a cell's text, return whether it is a value (a signed table 二 run such as `0+11` included)."""
+    return is_value_text(cell) or bool(_SIGNED_RUN_RE.match(cell))
 
 
 @dataclass(slots=True)
@@ -104,8 +113,8 @@ def lines_from_text(text: str, path: str) -> list[Line]:
     text = split_stream(text)  # raw text kept verbatim: labels are normalised when matched
     out = []
     for raw in text.split("\n"):
-        if not raw.strip() or FOOTER_RE.match(raw):
-            continue
+        if not raw.strip() or FOOTER_RE.match(raw) or CHROME_LINE_RE.search(raw):
+            continue  # blank, a page footer, or page chrome (script, channel lists)
         stripped = raw.strip()
         markdown = "|" in stripped
         if markdown:
@@ -118,7 +127,7 @@ def lines_from_text(text: str, path: str) -> list[Line]:
             cells = unglue(stripped.split())
         last_label = -1
         for i, c in enumerate(cells):
-            if c and not is_value_text(c):
+            if c and not _is_value(c):
                 last_label = i
         labels = [norm_label(c) for c in cells[: last_label + 1] if c]
         tail = cells[last_label + 1 :]
@@ -147,7 +156,7 @@ def lines_from_cell_per_line(text: str, path: str) -> list[Line]:
     has_values = False
     for raw in text.split("\n"):
         t = raw.strip()
-        if not t or FOOTER_RE.match(t) or re.fullmatch(r"\|{2,}", t):
+        if not t or FOOTER_RE.match(t) or re.fullmatch(r"\|{2,}", t) or CHROME_LINE_RE.search(t):
             continue
         explicit = t.endswith("|")
         t = t.rstrip("|").strip()
@@ -173,7 +182,7 @@ def unglue(tokens: list[str]) -> list[str]:
     """`数量230 000023` → `数量`, `230`, `000023`: a label token with digits glued to its end, followed only by
     values, is split where the label ends."""
     i = len(tokens)
-    while i > 0 and is_value_text(tokens[i - 1]):
+    while i > 0 and _is_value(tokens[i - 1]):
         i -= 1
     if i == 0:
         return tokens
@@ -214,6 +223,9 @@ def split_stream(text: str) -> str:
     start = text.find("第二十条第")
     if start < 0:
         start = text.find("本年新收")
+    if start < 0:  # an excerpt or a document without tables 二/三's first rows: the first table words left
+        found = [i for i in (text.find(w) for w in STREAM_FALLBACK_STARTS) if i >= 0]
+        start = min(found, default=-1)
     if start < 0:
         return text
     m_end = re.search(r"[五六]、\s*(?:政府信息公开工作)?存在的?(?:主要)?问题|[五六]、\s*其他需要报告", text[start:])
@@ -224,6 +236,8 @@ def split_stream(text: str) -> str:
     region = STREAM_SPLIT_RE.sub(lambda m: "\n" + m.group(0), region)
     # the t4 header words end right before its numbers
     region = re.sub(r"(尚未审结\s*总计)(?=\s*\d)", r"\1\n", region)
+    # … and its numbers may run straight into the prose after it (`10000100000000000存在的问题…`)
+    region = re.sub(r"(尚未审结\s*总计\n[\d\s]*\d)(?=[^\d\s])", r"\1\n", region)
     return text[:start] + region + "\n" + text[end:]
 
 

@@ -17,10 +17,10 @@ import re
 
 from crawler.parsers import keys as K
 from crawler.parsers.checks import narrative_checks, sign_checks, table3_checks, table4_checks
-from crawler.parsers.labels import doc_format_hint, is_pre2019
+from crawler.parsers.labels import doc_format_hint, is_pre2019, tables_signed
 from crawler.parsers.lines import lines_from_cell_per_line, lines_from_rows, lines_from_text
 from crawler.parsers.meta import find_meta, find_sections
-from crawler.parsers.model import Extracted, Report
+from crawler.parsers.model import CellValue, Extracted, Report
 from crawler.parsers.resolve import derive, resolve_pending
 from crawler.parsers.tables import TableResult, extract_tables
 
@@ -29,6 +29,9 @@ META_OVERVIEW_CHARS = 400  # the start of section 一 that metadata may be read 
 TITLE_SEARCH_CHARS = 3000  # where a report title is looked for in the text when none was found
 IMAGE_ONLY_MAX_TEXT = 1500  # a report with images and less text than this has its tables as pictures
 SHORT_TABLE_SECTION = 300  # a section 三 shorter than this holds no table text
+UNREADABLE = "unreadable"  # formats.tN of a table whose heading or labels are printed but that could not be read
+KNOWN_FORMATS = ("gov2021", "gov2019")
+TABLE_NAMES = {"t2": "二", "t3": "三", "t4": "四"}
 REPORT_TITLE_RE = re.compile(r"信息公开.{0,6}(?:年度报告|年报)")
 _ORDER = {
     k: i
@@ -89,6 +92,52 @@ def table_formats(res: TableResult, text: str) -> dict[str, str]:
     return {"t2": t2f, "t3": t3f, "t4": t4f}
 
 
+def table_keys(table: str, fmt: str) -> list[str]:
+    """Given a table (`t2`, `t3`, `t4`) and a format, return every key the table prints in it; for a format not
+    known (`unreadable`), the keys both formats print."""
+    if table == "t4":
+        return list(K.T4_KEYS)
+    if table == "t3":
+        if fmt in K.T3_ROWS:
+            return K.t3_keys(fmt)
+        return [f"{r}.{c}" for r in K.T3_ROWS_HEAD + K.T3_TAIL for c in K.T3_COLS]
+    if fmt in K.T2_ROWS:
+        return K.t2_keys(fmt)
+    both = set(K.t2_keys("gov2021")) & set(K.t2_keys("gov2019"))
+    return [k for k in K.t2_keys("gov2021") if k in both]
+
+
+def complete_tables(
+    cells: dict[str, CellValue], formats: dict[str, str], signed: set[str], res: TableResult, hint: str
+) -> list[str]:
+    """THE RULE: given the cells, the tables' formats and the tables whose heading or labels are printed, give
+    every key of every such table a value or an unknown cell (in place); a table printed but not read at all has
+    format `unreadable`. Return the warnings that say which keys were not found and why."""
+    warnings = []
+    for table in ("t2", "t3", "t4"):
+        fmt = formats[table]
+        if fmt == "none" and table not in signed:
+            continue
+        if fmt == "none":
+            formats[table] = UNREADABLE
+            warnings.append(f"table {TABLE_NAMES[table]}: its heading or labels are printed but it could not be read")
+        named = res.t2_named if table == "t2" and res.t2_named in KNOWN_FORMATS else hint
+        keys = table_keys(table, fmt if fmt in KNOWN_FORMATS else named)
+        missing = [k for k in keys if k not in cells]
+        if not missing:
+            continue
+        for k in missing:
+            cells[k] = CellValue(None, "", "unknown", "missing")
+        rows = list(dict.fromkeys(k.rsplit(".", 1)[0] for k in missing))
+        bare = [r for r in rows if r in res.bare_rows]
+        why = f"; printed without values: {', '.join(bare)}" if bare else ""
+        warnings.append(
+            f"table {TABLE_NAMES[table]}: {len(missing)} of {len(keys)} cells not found in the text "
+            f"({', '.join(rows[:4])}{'…' if len(rows) > 4 else ''}){why}; unknown"
+        )
+    return warnings
+
+
 def key_order(key: str) -> tuple[int, str]:
     """Given a cell key, return its sort key: the tables' printed order, unknown keys last."""
     return (_ORDER.get(key, 10_000), key)
@@ -109,28 +158,41 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
     cells = res.cells
     report.formats = table_formats(res, ex.text)
     t2f, t3f = report.formats["t2"], report.formats["t3"]
-    report.mixed_format = len({f for f in (t2f, t3f) if f in ("gov2021", "gov2019")}) == 2
+    report.mixed_format = len({f for f in (t2f, t3f) if f in KNOWN_FORMATS}) == 2
+    hint = next((f for f in (t3f, t2f) if f in KNOWN_FORMATS), None) or doc_format_hint(ex.text)
+    signed = tables_signed(ex.text)
+    if res.t3_found or res.t4_found:
+        report.warnings.extend(complete_tables(cells, report.formats, signed, res, hint))
+    t3_rules = t3f if t3f in KNOWN_FORMATS else (hint if report.formats["t3"] == UNREADABLE else t3f)
 
     if res.pending:
-        resolved = resolve_pending(cells, res.pending, t3f)
+        resolved = resolve_pending(cells, res.pending, t3_rules)
         for key in res.pending:
             if key not in resolved:
                 report.warnings.append(f"{key}: digit run has several readings; left unknown")
-    derive(cells, t3f)
+    derive(cells, t3_rules)
     report.cells = dict(sorted(cells.items(), key=lambda kv: key_order(kv[0])))
 
     if res.t3_found or res.t4_found:
         report.status, report.ok = "report", True
         t4_checks = table4_checks(report.cells) if res.t4_found else []
         report.checks = [
-            *table3_checks(report.cells, t3f),
+            *table3_checks(report.cells, t3_rules),
             *t4_checks,
             *sign_checks(report.cells),
             *narrative_checks(sections, ex.text, report.cells),
         ]
         return report
     report.cells = {k: v for k, v in report.cells.items() if k.startswith("t2.")}
-    return untabled_status(report, ex, sections)
+    untabled_status(report, ex, sections)
+    if report.status in ("no_tables", "image_only"):
+        # tables printed but not read: formats say `unreadable`; text tables get their keys as unknown cells,
+        # pictures of tables none (they are kept for OCR, and the status says why)
+        cells = dict(report.cells)
+        report.warnings.extend(complete_tables(cells, report.formats, signed, res, hint))
+        if report.status == "no_tables":
+            report.cells = dict(sorted(cells.items(), key=lambda kv: key_order(kv[0])))
+    return report
 
 
 def untabled_status(report: Report, ex: Extracted, sections: dict[str, str]) -> Report:

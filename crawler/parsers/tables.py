@@ -13,6 +13,7 @@ Widths come from the key definitions: a table 三 row has ``len(T3_COLS)`` cells
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -22,9 +23,11 @@ from crawler.parsers.labels import (
     T2_HEADERS,
     T3_COL_LABELS,
     T4_HEADER_RE,
+    TABLE_SIGNS,
     classify_t3,
     group_of,
     t2_row_key,
+    t4_group_of,
 )
 from crawler.parsers.lines import Line, Tok, make_tok
 from crawler.parsers.model import CellValue
@@ -41,6 +44,8 @@ T3_GROUP_ROW_LABEL_MAX = 60  # the same for a group label carried on a row with 
 T4_BARE_ROW_MIN_VALS = 12  # an unlabelled line this long right after 结转下年度 is table 四's data row
 T4_MIN_PRINTED = 10  # table 四 row with this many values and the rest lost (missing cells) is kept, rest unknown
 MONEY_COLS = frozenset(k.rsplit(".", 1)[1] for k in K.MONEY_KEYS)  # `amount_wan`, `amount`
+NOT_T2_HEADERS = ("信息处理费", "收费件数")  # the 信息处理费 table after 四 (`收费件数 | 收费金额（元）`) is not 二's
+_SIGNED_RUN_RE = re.compile(r"^(?P<head>\d*)(?P<sign>[+-])(?P<tail>\d+)$")  # `0+11`: prev_items | +delta | …
 _UNKNOWN = Tok("", None, "unknown")
 _BLANK = Tok("", 0, "blank")
 
@@ -56,6 +61,8 @@ class TableResult:
     t4_found: bool = False
     pending: dict[str, list[tuple[int, ...]]] = field(default_factory=dict)  # t3 rows with several readings
     warnings: list[str] = field(default_factory=list)
+    t2_named: str = "none"  # the format table 二's header cells name, rows read or not
+    bare_rows: set[str] = field(default_factory=set)  # table 三 rows whose label was printed with no values
 
 
 
@@ -81,74 +88,186 @@ def t3_col_order(header_lines: list[Line]) -> tuple[str, ...]:
     return K.T3_COLS
 
 
-def extract_tables(lines: list[Line]) -> TableResult:
-    """Given the lines of one intake path, return the cells of tables 二/三/四 found in them."""
-    res = TableResult()
-    state = "pre"
-    group: str | None = None
+@dataclass
+class _Scan:
+    """The state of one walk over the lines (see :func:`extract_tables`)."""
+
+    state: str = "pre"  # pre | t2 | t3 | t4 | done
+    group: str | None = None  # the table 三 outcome group the rows are in
     t2_cols: tuple[str, ...] = ()
-    t2_formats: set[str] = set()
-    header_lines: list[Line] = []
-    t3_rows: list[tuple[str | None, Line]] = []
+    t2_formats: dict[str, int] = field(default_factory=dict)  # format → header cells naming it
+    t2_read: bool = False  # a table 二 row was read (a later header is not table 二's)
+    header_lines: list[Line] = field(default_factory=list)
+    t3_rows: list[tuple[str | None, Line]] = field(default_factory=list)
+    t4_group: str | None = None  # the group the last table 四 heading named (one table per group)
+    t4_parts: dict[str, list[Tok]] = field(default_factory=dict)  # group → its five tokens
+
+
+def extract_tables(lines: list[Line]) -> TableResult:
+    """Given the lines of one intake path, return the cells of tables 二/三/四 found in them.
+
+    The tables may come in any order; each is read once (the first complete one wins).
+    """
+    res = TableResult()
+    sc = _Scan()
     for line in lines:
         label = line.label
-        if state in ("pre", "t2"):
-            if "信息内容" in label or (not line.vals and any(h in label for h, _f, _k in T2_HEADERS)):
-                t2_cols, fmts = t2_header_columns(label)
-                t2_formats |= fmts
-                state = "t2"
+        if sc.state in ("pre", "t2", "done") or (sc.state == "t4" and not sc.t3_rows):
+            if _opens_t2(line, label) and (sc.state in ("pre", "t2") or not sc.t2_read):
+                cols, fmts = t2_header_columns(label)
+                sc.t2_cols = cols
+                for f in fmts:
+                    sc.t2_formats[f] = sc.t2_formats.get(f, 0) + 1
+                sc.state = "t2"
                 continue
-            key3 = classify_t3(label, None) if (line.vals or line.run) else None
-            if key3 == "t3.received_new" and (len(line.vals) >= T3_FIRST_ROW_MIN_VALS or line.run or (header_lines and line.vals)):
-                state = "t3"
-            elif state == "t2" and (line.vals or line.run or line.tail):
-                read_t2_row(line, t2_cols, res)
+            if not sc.t3_rows and _opens_t3(line, label, sc):
+                sc.state = "t3"
+            elif sc.state == "t2" and (line.vals or line.run or line.tail):
+                read_t2_row(line, sc.t2_cols, res)
+                sc.t2_read = True
                 continue
-            else:
+            elif sc.state != "t4" and not res.t4_found and not line.vals and not line.run and _opens_t4(label):
+                sc.state = "t4"
+                sc.t4_group = t4_group_of(label)
+                continue
+            elif sc.state != "t4":
                 if "申请人情况" in label or "自然人" in label or "勾稽" in label:
-                    header_lines.append(line)
+                    sc.header_lines.append(line)
                 continue
-        if state == "t3":
-            if not line.vals and not line.run:
-                if "申请人情况" in label or "自然人" in label:
-                    header_lines.append(line)
-                if T4_HEADER_RE.search(label) and t3_rows:
-                    state = "t4"
-                    continue
-                g = group_of(label)
-                if g and len(label) < T3_GROUP_LABEL_MAX:
-                    group = g
-                continue
-            if len(line.vals) >= T4_BARE_ROW_MIN_VALS and not line.labels and t3_rows and t3_rows[-1][0] == "t3.carried_out":
-                state = "t4"
-            else:
-                key = classify_t3(label, group)
-                g = group_of(label)
-                if g and len(label) < T3_GROUP_ROW_LABEL_MAX:
-                    group = g
-                if key is None and len(line.vals) < T3_STRAY_MAX_VALS and not line.run:
-                    continue  # a stray number (page number, footnote) inside the table
-                t3_rows.append((key, line))
-                if key == "t3.carried_out":
-                    state = "t4"
-                continue
-        if state == "t4" and not res.t4_found:
-            if line.vals or line.run:
-                if read_t4_row(line, res):
-                    state = "done"
-    res.t2_format = pick_t2_format(t2_formats)
-    assemble_t3(t3_rows, t3_col_order(header_lines), res, res.t2_format)
+        if sc.state == "t3":
+            _t3_line(line, label, sc, res)
+            continue
+        if sc.state == "t4" and not res.t4_found:
+            _t4_line(line, label, sc, res)
+    _close_t4(sc, res)
+    res.t2_named = res.t2_format = pick_t2_format(sc.t2_formats)  # a header alone names it (its keys: unknown)
+    assemble_t3(sc.t3_rows, t3_col_order(sc.header_lines), res, res.t2_format)
     return res
 
 
-def pick_t2_format(fmts: set[str]) -> str:
-    """Given the formats table 二's header cells point to, return the table's format or `none`."""
-    fmts = {f for f in fmts if f}
-    if len(fmts) == 1:
-        return fmts.pop()
-    if "gov2019" in fmts:  # 2019-only columns seen next to a shared one
-        return "gov2019"
-    return "none"
+def _opens_t2(line: Line, label: str) -> bool:
+    """Given a line, return whether it is a table 二 header row (`信息内容 …`, or header cells alone)."""
+    if any(w in label for w in NOT_T2_HEADERS):
+        return False
+    return "信息内容" in label or (not line.vals and any(h in label for h, _f, _k in T2_HEADERS))
+
+
+def _opens_t3(line: Line, label: str, sc: _Scan) -> bool:
+    """Given a line outside table 三, return whether it is table 三's first row (`本年新收` with its values)."""
+    if not (line.vals or line.run):
+        return False
+    key = classify_t3(label, None)
+    if key == "t3.received_new":
+        return len(line.vals) >= T3_FIRST_ROW_MIN_VALS or bool(line.run) or bool(sc.header_lines and line.vals)
+    # an excerpt or a page that starts inside table 三: a labelled leaf row with a whole row of values
+    return key is not None and (len(line.vals) >= T3_WIDTH or sum(len(t) for t in line.run) >= T3_WIDTH)
+
+
+def _opens_t4(label: str) -> bool:
+    """Given a value-less line's label, return whether it is table 四's heading or header."""
+    return bool(T4_HEADER_RE.search(label)) and (
+        "结果维持" in label or "尚未审结" in label or bool(TABLE_SIGNS["t4"].search(label))
+    )
+
+
+def _note_bare_row(label: str, sc: _Scan, res: TableResult) -> None:
+    """Given a value-less line inside table 三, note the row it names: printed without digits, it is unknown."""
+    key = classify_t3(label, sc.group)
+    if key is not None and strip_numbering(label) != label and not any(w in label for w in ("自然人", "申请人情况")):
+        res.bare_rows.add(key)
+
+
+def _t3_line(line: Line, label: str, sc: _Scan, res: TableResult) -> None:
+    """Given a line inside table 三, add it to the rows, or take its group context, or move on to table 四."""
+    if not line.vals and not line.run:
+        if "申请人情况" in label or "自然人" in label:
+            sc.header_lines.append(line)
+        _note_bare_row(label, sc, res)
+        if T4_HEADER_RE.search(label) and sc.t3_rows:
+            sc.state = "t4"
+            sc.t4_group = t4_group_of(label)
+            return
+        g = group_of(label)
+        if g and len(label) < T3_GROUP_LABEL_MAX:
+            sc.group = g
+        return
+    if len(line.vals) >= T4_BARE_ROW_MIN_VALS and not line.labels and sc.t3_rows and sc.t3_rows[-1][0] == "t3.carried_out":
+        sc.state = "t4"
+        return
+    key = classify_t3(label, sc.group)
+    g = group_of(label)
+    if g and len(label) < T3_GROUP_ROW_LABEL_MAX:
+        sc.group = g
+    if key is None and len(line.vals) < T3_STRAY_MAX_VALS and not line.run:
+        return  # a stray number (page number, footnote) inside the table
+    sc.t3_rows.append((key, line))
+    if key == "t3.carried_out":
+        sc.state = "t4"
+
+
+def _t4_line(line: Line, label: str, sc: _Scan, res: TableResult) -> None:
+    """Given a line inside table 四, read its data row; or one group's row when 四 is printed one table a group."""
+    if not line.vals and not line.run:
+        g = t4_group_of(label)
+        if g:
+            sc.t4_group = g
+        return
+    if sc.t4_parts:  # already reading it group by group
+        _t4_group_row(line, sc, res)
+        return
+    if read_t4_row(line, res):
+        sc.state = "done"
+        return
+    _t4_group_row(line, sc, res)
+
+
+def _t4_group_row(line: Line, sc: _Scan, res: TableResult) -> None:
+    """Given a line of five values under a table 四 group heading, keep it as that group's row."""
+    n = len(K.T4_COLS)
+    vals = [make_tok(c) for c in line.tail] if line.tail is not None and len(line.tail) == n else line.vals
+    if len(vals) != n or line.labels:
+        return
+    group = sc.t4_group if sc.t4_group and sc.t4_group not in sc.t4_parts else None
+    if group is None:
+        group = next((g for g in K.T4_GROUPS if g not in sc.t4_parts), None)
+    if group is None:
+        return
+    sc.t4_parts[group] = vals
+    sc.t4_group = None
+    if len(sc.t4_parts) == len(K.T4_GROUPS):
+        _close_t4(sc, res)
+        sc.state = "done"
+
+
+def _close_t4(sc: _Scan, res: TableResult) -> None:
+    """Given the group rows read so far, store table 四's cells (a group not printed is unknown)."""
+    if not sc.t4_parts or res.t4_found:
+        return
+    for g in K.T4_GROUPS:
+        toks = sc.t4_parts.get(g)
+        for i, c in enumerate(K.T4_COLS):
+            t = toks[i] if toks else _UNKNOWN
+            res.cells[f"{g}.{c}"] = CellValue(t.value, t.raw, t.flag, "t4-groups")
+    missing = [g for g in K.T4_GROUPS if g not in sc.t4_parts]
+    if missing:
+        res.warnings.append(f"table 四: no row for {', '.join(missing)}; left unknown")
+    res.t4_found = True
+
+
+def pick_t2_format(fmts: dict[str, int]) -> str:
+    """Given how many of table 二's header cells name each format, return the table's format or `none`.
+
+    The majority wins (a typo or a stray word names the other format once); a tie goes to gov2019, whose
+    columns are the only ones shared words can add to.
+    """
+    fmts = {f: n for f, n in fmts.items() if f}
+    if not fmts:
+        return "none"
+    best = max(fmts.values())
+    top = [f for f, n in fmts.items() if n == best]
+    if len(top) == 1:
+        return top[0]
+    return "gov2019" if "gov2019" in top else "none"
 
 
 @lru_cache(maxsize=1024)
@@ -177,6 +296,9 @@ def read_t2_row(line: Line, cols: tuple[str, ...], res: TableResult) -> None:
         return
     if line.tail is not None and len(line.tail) >= len(cols) and not any(line.tail[len(cols) :]):
         line = Line(line.labels, [make_tok(c) for c in line.tail[: len(cols)]], line.path)  # pipe cells hold positions
+    if len(line.vals) == 1 and "delta" in cols and _SIGNED_RUN_RE.match(line.vals[0].raw):
+        _read_signed_run(row_key, line, cols, res)
+        return
     run = line.run or ([t.raw for t in line.vals] if all(t.raw.isdigit() for t in line.vals) else [])
     if run and len(run) < len(cols):
         cand, _all = unique_split(run, len(cols))
@@ -203,11 +325,33 @@ def read_t2_row(line: Line, cols: tuple[str, ...], res: TableResult) -> None:
         res.cells[f"{row_key}.{c}"] = CellValue(value, t.raw, t.flag if value is not None else "unknown", line.path)
 
 
+def _read_signed_run(row_key: str, line: Line, cols: tuple[str, ...], res: TableResult) -> None:
+    """Given a table 二 row printed as one run with its delta's sign inside (`0+11`, `35-15`), store its cells:
+    the digits before the sign fill the columns before `delta`, the rest `delta` on; unknown unless both
+    readings are unique."""
+    raw = line.vals[0].raw
+    m = _SIGNED_RUN_RE.match(raw)
+    assert m is not None
+    at = cols.index("delta")
+    head, _ = unique_split([m.group("head")], at) if at else ((), [])
+    tail, _ = unique_split([m.group("tail")], len(cols) - at)
+    if head is None or tail is None:
+        for c in cols:
+            res.cells[f"{row_key}.{c}"] = CellValue(None, raw, "unknown", line.path + "-digits")
+        res.warnings.append(f"table 二 row {row_key}: signed run {raw!r} has several readings; left unknown")
+        return
+    sign = -1 if m.group("sign") == "-" else 1
+    values = [*head, sign * tail[0], *tail[1:]]
+    for c, v in zip(cols, values, strict=True):
+        res.cells[f"{row_key}.{c}"] = CellValue(v, raw, "num", line.path + "-digits")
+
+
 def read_t4_row(line: Line, res: TableResult) -> bool:
     """Given a candidate table 四 data line, store its cells in `res`; return whether it was table 四's row."""
     raw = " ".join(line.run) if line.run else ""
     if line.run and len(line.run) < T4_WIDTH:
-        cand, _ = unique_split(line.run, T4_WIDTH, t4_identity)
+        readings = run_readings(line.run, T4_WIDTH, t4_identity)
+        cand = readings[0] if len(readings) == 1 else None
         if cand is None:
             if sum(len(t) for t in line.run) < T4_WIDTH:
                 return False
@@ -216,8 +360,9 @@ def read_t4_row(line: Line, res: TableResult) -> bool:
             res.warnings.append("table 四: digit run with no unique reading")
             res.t4_found = True
             return True
+        flag = "num" if len(splits(line.run, T4_WIDTH)) == 1 else "inferred"
         for k, v in zip(K.T4_KEYS, cand, strict=True):
-            res.cells[k] = CellValue(v, raw, "inferred", line.path + "-digits")
+            res.cells[k] = CellValue(v, raw, flag, line.path + "-digits")
         res.t4_found = True
         return True
     vals = line.vals
@@ -240,11 +385,29 @@ def read_t4_row(line: Line, res: TableResult) -> bool:
     return True
 
 
+def run_readings(
+    run: list[str], n: int, identity: Callable[[tuple[int, ...]], bool]
+) -> list[tuple[int, ...]]:
+    """Given a digit run and its cell count, return the readings the table's identity admits.
+
+    A run read only one way is read even when its numbers break the identity (the failed check then says what
+    is wrong, rather than an unknown hiding it). A run with fewer digits than cells lost some printed blanks:
+    when every placement of them gives the same numbers (all digits 0), that one reading is returned.
+    """
+    readings = splits(run, n)
+    admitted = [c for c in readings if identity(c)]
+    if not admitted and len(readings) == 1:
+        return readings
+    digits = "".join(run)
+    if not readings and 0 < len(digits) < n and set(digits) == {"0"}:
+        return [(0,) * n]
+    return admitted
+
+
 def t3_row_values(line: Line) -> list[Tok] | list[tuple[int, ...]] | None:
     """Given a table 三 line, return its seven tokens; or the candidate readings of a digit run; or None."""
     if line.run:
-        cands = [c for c in splits(line.run, T3_WIDTH) if row_identity(c)]
-        return cands
+        return run_readings(line.run, T3_WIDTH, row_identity)
     vals = line.vals
     if line.tail is not None and len(line.tail) >= T3_WIDTH and len(vals) < T3_WIDTH:
         # a pipe table: cell positions hold. Merged-label residue sits left, trailing spare cells right.

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from crawler.parsers import parse_document
+from crawler.parsers.keys import T3_COLS
 
 PARTIAL = Path(__file__).parent.parent / "fixtures" / "real" / "partial"
 
@@ -103,7 +104,13 @@ def test_template_without_numbers_is_not_a_table_of_zeros() -> None:
     assert report.ok
     assert report.year == 2022
     assert report.formats["t2"] == "gov2019"  # a 2022 report on the old template: format by content, not year
-    assert not any(k.startswith("t3.") for k in report.cells)
+    # issue 11: its labels are printed, so every key is there — and not one value is invented
+    t3 = {k: c for k, c in report.cells.items() if k.startswith("t3.")}
+    assert report.formats["t3"] == "unreadable"
+    assert {f"t3.received_new.{c}" for c in T3_COLS} <= set(t3)
+    assert t3 and all(c.value is None and c.flag == "unknown" for c in t3.values())
+    assert all(c.value is None for k, c in report.cells.items() if k.startswith("t2."))
+    assert any("could not be read" in w for w in report.warnings)
 
 
 def test_signed_delta_kept() -> None:
