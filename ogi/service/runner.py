@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from archive import Archive
+from crawler.liveness import parse_owner_tag
 from crawler.modes import CRAWL_MODES
 from ogi.service import alerts as alert_rules
 from ogi.service.alerts import Alert
@@ -91,6 +93,16 @@ class RunOutcome:
     counts: dict[str, Any] = field(default_factory=dict)
     alerts: list[Alert] = field(default_factory=list)
     seconds: float = 0.0
+
+
+def live_claim(run_row: dict[str, Any]) -> int | None:
+    """Given the archive's run row, return the pid of a live process on this host whose owner tag claims the run
+    (the crawl's `claim_run`), or None."""
+    owner = parse_owner_tag(str(run_row.get("detail") or ""))
+    if owner is None or owner[2] != socket.gethostname() or owner[0] == os.getpid():
+        return None
+    running = str(run_row.get("status")) == "running" and alive(owner[0], owner[1])
+    return owner[0] if running else None
 
 
 class Runner:
@@ -249,6 +261,11 @@ class Runner:
                                            sources=list(request.sources) or None))
             else:
                 run_id = resume_run_id
+                holder = live_claim(arc.run(run_id) or {})
+                if holder is not None:  # a crawl of this run that the service did not start: never beside it
+                    detail = f"a crawl (process {holder}) holds the run; not resumed beside it"
+                    logger.error("Run %d: %s; it stays pending", run_id, detail)
+                    return RunOutcome(run_id, "interrupted", detail, None, interrupted=True)
                 arc.claim_run(run_id, f"resumed by the scheduler (process {os.getpid()})")
             self.state.run_started(run_id, job_id=request.job_id, mode=request.mode, sources=request.sources,
                                    trigger=request.trigger, runner_pid=os.getpid(),

@@ -209,3 +209,39 @@ def test_sigterm_still_reaches_the_whole_process_group(db, config, plan, tmp_pat
     child = int(child_pid.read_text())
     wait_for(lambda: not alive(child), timeout=10)
     assert not group_alive(group)  # no live member left (a zombie the container's init has not reaped is not one)
+
+
+def test_a_run_claimed_by_a_live_crawl_is_not_resumed_beside_it(db, config, plan, tmp_path):
+    """The crawl's claim (`claim_run` with its owner tag) is the run's lock: a resume waits for that crawl to end."""
+    from crawler.liveness import owner_tag
+
+    items_log = tmp_path / "items.log"
+    plan(sources={"a": {}}, items=40, item_sleep=0.05, state=str(tmp_path / "state.json"), log=str(items_log))
+    runner = scheduler.Runner(db, config)
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.update(o=runner.run(scheduler.RunRequest(job_id="full-april"))))
+    thread.start()
+    try:
+        wait_for(lambda: len(lines(items_log)) >= 2)
+    finally:
+        runner.stop.set()
+        thread.join(timeout=30)
+    run_id = result["o"].run_id
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        arc = open_archive(db)
+        try:
+            arc.claim_run(run_id, owner_tag(other.pid))  # what a crawl started by hand with --run-id records
+        finally:
+            arc.close()
+        [held] = scheduler.Runner(db, config).resume_pending()
+        assert held.status == "interrupted"
+        assert f"a crawl (process {other.pid}) holds the run" in held.detail
+        assert len(calls(tmp_path)) == 1  # no second crawl of the run
+        assert scheduler.StateStore(scheduler.jobs_path(db)).get(run_id)["state"] == "interrupted"  # still pending
+    finally:
+        other.kill()
+        other.wait()
+    [resumed] = scheduler.Runner(db, config).resume_pending()
+    assert resumed.status == "ok"
+    assert lines(items_log) == [f"item {i}" for i in range(40)]
