@@ -18,7 +18,8 @@ Settings are read once in ``from_crawler``.
   interrupted crawl re-parses what it had not); list pages whenever the archive holds a copy. A 304 is
   replayed: the spider gets the archived bytes as a 200 response flagged ``ogi_not_modified`` (its links are
   followed again; the pipeline archives nothing new); an unreadable copy sends the request again
-  unconditionally.
+  unconditionally. A request marked ``ogi_replay_unchanged`` (the API pages of a TRS list whose static page
+  just answered 304) is answered from the archived copy of its URL without being sent, when there is one.
 * ``CrawlModeMiddleware`` (spider middleware, ``OGI_MODE``): ``light`` drops requests for documents the
   archive already fetched and processed (counted once per URL in ``ogi/known_items[/<source>]`` and
   ``ogi/known_reports/<source>``, which the pipeline reads); ``revisions`` replaces a source's start request by
@@ -42,7 +43,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, NotConfigured
-from scrapy.http import HtmlResponse, Request, Response
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 
@@ -206,21 +207,37 @@ class ConditionalRequestMiddleware:
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
         return cls(crawler, lambda: ArchiveGateway.for_crawler(crawler))
 
-    def process_request(self, request: Request) -> None:
+    def process_request(self, request: Request) -> Response | None:
+        if request.meta.get("ogi_replay_unchanged"):
+            return self.replay_unchanged(request)
         if not request.meta.get("ogi_conditional") or "ogi_prev" in request.meta or request.method != "GET":
-            return
+            return None
         gateway = self._gateway()
         prev = gateway.last_fetch(request.url)
         is_list = request.meta.get("ogi_kind") == "list"
         if not prev or not prev.get("sha256") or not (is_list or gateway.processed(prev["sha256"])):
             request.meta["ogi_prev"] = None
-            return
+            return None
         request.meta["ogi_prev"] = prev
         if prev.get("etag"):
             request.headers[b"If-None-Match"] = prev["etag"]
         if prev.get("last_modified"):
             request.headers[b"If-Modified-Since"] = prev["last_modified"]
         self.crawler.stats.inc_value("ogi/conditional")
+        return None
+
+    def replay_unchanged(self, request: Request) -> Response | None:
+        """The archived answer of ``request``'s URL (flagged ``ogi_not_modified``), or None to send it."""
+        gateway = self._gateway()
+        prev = gateway.last_fetch(request.url)
+        body = gateway.read_document(prev["sha256"]) if prev and prev.get("sha256") else None
+        if body is None:
+            return None
+        self.crawler.stats.inc_value("ogi/replayed_unchanged")
+        request.meta["ogi_not_modified"] = True
+        ctype = str(prev.get("content_type") or "application/json") if prev else "application/json"
+        return TextResponse(request.url, status=200, body=body, request=request,
+                            headers={"Content-Type": ctype, "X-OGI-Replayed": "unchanged"})
 
     def process_response(self, request: Request, response: Response) -> Request | Response:
         """A 304 to a conditional request becomes the archived copy (flagged ``ogi_not_modified``), or the
@@ -297,7 +314,7 @@ class CrawlModeMiddleware(BaseSpiderMiddleware):
         if self.mode != "light" or request.meta.get("ogi_kind") not in ("article", "attachment"):
             return request
         fetched, status = self._gateway().known_status(request.url)
-        if not fetched or status is None:  # new, or fetched but never fully processed: request it
+        if not fetched or status is None or status == "list":  # new, unfinished, or a list page: request it
             return request
         if request.url not in self._known_seen:
             self._known_seen.add(request.url)

@@ -48,6 +48,7 @@ __all__ = ["ArchivePipeline"]
 
 logger = logging.getLogger(__name__)
 
+LIST_STATUS = "list"  # the crawl-state status of an archived list page
 # the run status of a finished run in which a source lost items (the archive's own word when it has one)
 RUN_PARTIAL = "partial" if "partial" in RUN_STATUSES else "suspect"
 # failures of a link that was never requested, or refused before it was: also a link decision
@@ -233,6 +234,9 @@ class ArchivePipeline:
             stats.inc_value("ogi/time/save_document", time.perf_counter() - t1)
         stats.inc_value("ogi/documents")
         if kind == "list":
+            # a list page is processed once archived: a re-crawl asks for it conditionally (also when it is
+            # reached as a link from a hub) and replays its archived copy on a 304
+            self.gateway.mark_processed(sha, LIST_STATUS)
             return None
         if item.get("prev_sha256") == sha and (status := self.gateway.processed(sha)):
             stats.inc_value("ogi/unchanged_bytes")

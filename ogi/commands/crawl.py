@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,21 @@ def sources_or_exit(path: str | Path | None) -> list[SourceInfo]:
 def show_progress(stats: dict[str, Any], seconds: float) -> None:
     """One progress line on stderr."""
     click.echo(
-        f"  {seconds:6.1f}s  pages {stats.get('response_received_count', 0):>5}"
+        f"  {seconds:6.1f}s  responses {stats.get('response_received_count', 0):>5}"
         f"  documents {stats.get('ogi/documents', 0):>5}  reports {stats.get('ogi/reports_found', 0):>5}"
         f"  failures {stats.get('ogi/failures', 0):>4}",
         err=True,
     )
 
 
-def print_summary(stats: dict[str, Any], sources: list[SourceInfo]) -> None:
+def print_summary(stats: dict[str, Any], sources: list[SourceInfo], db: str | None = None) -> None:
+    """The run's summary on stdout: one line for the run (responses = every HTTP answer, as on the progress
+    line), one per source (list pages, reports, failures), and the failure reasons as the archive recorded
+    them for the run (``db`` given: they add up to the failures; else the spider's counters)."""
     mode = stats.get("ogi/mode") or "full"
     line = (f"run {stats.get('ogi/run_id')}: {stats.get('ogi/run_status', '?')} "
-            f"({stats.get('finish_reason', '?')}, {stats.get('ogi/elapsed', 0):.1f}s)")
+            f"({stats.get('finish_reason', '?')}, {stats.get('ogi/elapsed', 0):.1f}s, "
+            f"responses {stats.get('response_received_count', 0)}, failures {stats.get('ogi/failures', 0)})")
     if mode == "light":
         line += (f", mode light: new items {stats.get('ogi/new_items', 0)}"
                  f", known items not requested {stats.get('ogi/known_items', 0)}")
@@ -54,11 +59,60 @@ def print_summary(stats: dict[str, Any], sources: list[SourceInfo]) -> None:
         name = src.name
         g = lambda k, n=name: stats.get(f"ogi/source/{n}/{k}", 0)  # noqa: E731
         extra = f"  new items {g('new_items')} (known {g('known_items')})" if mode == "light" else ""
-        click.echo(f"  {name}: {g('status') or '?'}  pages {g('pages')}  reports {g('reports_found')}"
-                   f" (new {g('new_reports')}, new versions {g('new_versions')}){extra}  failures {g('failures')}")
-    reasons = sorted((k.split("/", 2)[2], v) for k, v in stats.items() if k.startswith("ogi/failure/"))
+        click.echo(f"  {name}: {g('status') or '?'}  list pages {g('pages')}  reports {g('reports_found')}"
+                   f" (new {g('new_reports')}, new versions {g('new_versions')}){extra}  failures {g('failures')}"
+                   f"  {completeness_text(g('completeness'), g('declared'), g('listed'), g('missing'))}")
+    recorded = recorded_failures(db, stats.get("ogi/run_id")) if db else None
+    if recorded is not None:
+        reasons = sorted(Counter(reason for _url, reason in recorded).items())
+    else:
+        reasons = sorted((k.split("/", 2)[2], v) for k, v in stats.items() if k.startswith("ogi/failure/"))
     if reasons:
         click.echo("  failure reasons: " + ", ".join(f"{r} {n}" for r, n in reasons))
+
+
+def recorded_failures(db: str, run_id: Any) -> list[tuple[str, str]] | None:
+    """Given the archive and a run id, return the (url, reason) of every failure recorded for the run, or
+    None when the archive cannot be read (opened read-only)."""
+    if run_id is None:
+        return None
+    from archive import ArchiveError, open_archive
+
+    try:
+        arc = open_archive(db, readonly=True)
+    except ArchiveError:
+        return None
+    try:
+        cur = arc.conn.execute("SELECT url, reason FROM failures WHERE run_id = ? ORDER BY id", (int(run_id),))
+        return [(str(u), str(r)) for u, r in cur.fetchall()]
+    finally:
+        arc.close()
+
+
+def print_traps(recorded: list[tuple[str, str]], planned: dict[str, str]) -> None:
+    """Given the demo run's recorded failures and the sample portal's planned traps (url -> reason, ``a|b``
+    for alternatives), say which failures were planned and list any that were not."""
+    expected = [(u, r) for u, r in recorded if r in planned.get(u, "").split("|")]
+    other = [(u, r) for u, r in recorded if (u, r) not in set(expected)]
+    kinds = ", ".join(f"{r} {n}" for r, n in sorted(Counter(r for _u, r in expected).items()))
+    click.echo(f"  {len(expected)} of {len(recorded)} failures are the sample portal's planned traps"
+               + (f" ({kinds})" if kinds else "") + ": the crawler recorded each with its reason, as it should")
+    for url, reason in other:
+        click.echo(f"  not a planned trap: {reason} {url}")
+    missed = sorted(set(planned) - {u for u, _r in expected})
+    for url in missed:
+        click.echo(f"  planned trap not recorded: {planned[url]} {url}")
+
+
+def completeness_text(state: Any, declared: Any, listed: Any, missing: Any) -> str:
+    """``completeness partial: listed 103, declared 107, 4 missing`` (declared: by the columns that declare
+    a count)."""
+    if not state:
+        return "completeness ?"
+    if declared in (None, 0) and state == "unknown":
+        return f"completeness unknown (listed {listed or 0}, nothing declared)"
+    text = f"completeness {state}: listed {listed or 0}, declared {declared if declared is not None else '?'}"
+    return text + (f", {missing} missing" if missing else "")
 
 
 def print_timings(stats: dict[str, Any]) -> None:
@@ -109,8 +163,10 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], discover_url
     """Crawl annual-report columns into the archive.
 
     With no --source and no --url every source of the sources file is crawled. Exit status 0 when the run
-    completed, even with recorded failures. --mode light only looks at list pages for new items (the
-    scheduler's weekly pass); --mode revisions re-checks the known reports for new versions (monthly).
+    completed (ok, partial with every loss recorded with its reason, empty or suspect), 1 when the run
+    failed (no source could be crawled) or was interrupted, 2 for bad input (see docs/crawler.md).
+    --mode light only looks at list pages for new items (the scheduler's weekly pass); --mode revisions
+    re-checks the known reports for new versions (monthly).
 
     Example:
 
@@ -154,9 +210,10 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], discover_url
         extra[name.strip()] = value
     settings = crawl_settings(db, allow_private=allow_private, run_id=run_id, trigger=trigger,
                               host_map=parse_host_map(host_map), fast=fast, extra=extra, mode=mode)
+    check_archive_path(db)
     click.echo(f"crawling {len(chosen)} source(s) into {db} (mode {settings.get('OGI_MODE')})", err=True)
     stats = run_crawl(chosen, settings, progress=None if quiet else show_progress)
-    print_summary(stats, chosen)
+    print_summary(stats, chosen, db)
     if timings:
         print_timings(stats)
     if stats.get("ogi/run_id") is None:
@@ -164,8 +221,26 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], discover_url
     check_completed(stats)
 
 
+def check_archive_path(db: str) -> None:
+    """Given the --db of a crawl, open (create or migrate) it once before crawling; a directory, a file of
+    another kind or application, a newer schema … is one line, exit 2 (not a traceback from the pipeline)."""
+    from archive import ArchiveError, open_archive
+    from ogi.commands.errors import BadInput
+
+    if Path(db).is_dir():
+        raise BadInput(f"{db}: is a directory, not an archive database")
+    try:
+        open_archive(db).close()
+    except ArchiveError as exc:
+        raise BadInput(str(exc)) from None
+
+
 def check_completed(stats: dict[str, Any]) -> None:
-    """A clear error (exit status 1) when the crawl was stopped before it finished (SIGTERM, Ctrl-C)."""
+    """A clear error (exit status 1) when the run failed (every source failed) or was stopped before it
+    finished (SIGTERM, Ctrl-C). ok, partial (losses recorded with reasons), empty and suspect exit 0."""
+    if stats.get("ogi/run_status") == "failed":
+        raise click.ClickException(
+            f"run {stats.get('ogi/run_id')} failed: no source could be crawled (the reasons are listed above)")
     if stats.get("ogi/run_status") == "interrupted":
         raise click.ClickException(
             f"the crawl was interrupted ({stats.get('ogi/finish_reason') or stats.get('finish_reason')}): run "
@@ -176,7 +251,7 @@ def check_completed(stats: dict[str, Any]) -> None:
 @click.command("demo")
 @click.option("--db", default="demo.db", show_default=True, help="Where to put the demo archive.")
 @click.option("--no-serve", is_flag=True, help="Crawl only; do not start Datasette.")
-@click.option("--port", default=8001, show_default=True, help="Datasette port.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Datasette port.")
 def demo_cmd(db: str, no_serve: bool, port: int) -> None:
     """Crawl the bundled sample portal (offline, on 127.0.0.1) into ./demo.db and serve it with Datasette.
 
@@ -184,18 +259,24 @@ def demo_cmd(db: str, no_serve: bool, port: int) -> None:
 
         ogi demo
     """
-    from ogi.demo.portal import HUB_URL, Portal, PortalServer
+    from ogi.demo.portal import FJ_URL, HUB_URL, Portal, PortalServer
 
-    server = PortalServer(Portal(slow_seconds=2.0)).start()
+    check_archive_path(db)
+    portal = Portal(slow_seconds=2.0)
+    server = PortalServer(portal).start()
     click.echo(f"sample portal on 127.0.0.1:{server.port} (hosts *.fixture.test)", err=True)
-    sources = [SourceInfo(name="sample-hub", url=HUB_URL, agency="样例门户", level="demo")]
+    sources = [SourceInfo(name="sample-hub", url=HUB_URL, agency="样例门户", level="demo"),
+               SourceInfo(name="sample-fj", url=FJ_URL, agency="样例门户（动静结合）", level="demo")]
     settings = crawl_settings(db, allow_private=True, run_id=None, trigger="demo", host_map=server.host_map,
                               fast=True, extra={"DOWNLOAD_TIMEOUT": 1.5})
     try:
         stats = run_crawl(sources, settings, progress=show_progress)
     finally:
         server.stop()
-    print_summary(stats, sources)
+    print_summary(stats, sources, db)
+    recorded = recorded_failures(db, stats.get("ogi/run_id"))
+    if recorded is not None:
+        print_traps(recorded, portal.manifest["failures"])
     check_completed(stats)
     if no_serve:
         return
@@ -239,7 +320,9 @@ def sources_cmd(db: str, sources_file: str | None, as_json: bool) -> None:
             if last:
                 h = last[0]
                 result = (f"{h.get('status')} {h.get('started_at') or ''} reports {h.get('reports_found')}"
-                          f" failures {h.get('failures')}")
+                          f" failures {h.get('failures')}  "
+                          + completeness_text(h.get("completeness"), h.get("declared"), h.get("listed"),
+                                              h.get("missing")))
             else:
                 result = "never crawled"
             flag = "verified" if row["verified"] else "unverified"

@@ -104,7 +104,7 @@ def test_listing_declares_107_and_lists_75(parsed):
 def test_pages_6_to_8_come_from_the_search_api(parsed):
     _, out = parsed
     posts = [o for o in out if isinstance(o, FormRequest)]
-    assert [r.url for r in posts] == [API] * 3
+    assert [r.url for r in posts] == [f"{API}#page={n}&classsql=chnlid%3D1780" for n in (6, 7, 8)]
     forms = [{k: v[0] for k, v in parse_qs(r.body.decode()).items()} for r in posts]
     assert [f["page"] for f in forms] == ["6", "7", "8"]
     for form in forms:

@@ -315,18 +315,14 @@ class ReportSpider(scrapy.Spider):
         if failure is not None:
             yield failure
             return
-        if unchanged:
-            # Unchanged, but its links must still be followed: a crawl interrupted after archiving this page
-            # may not have fetched its attachments. The response is the archived copy (replayed 304).
-            yield self.document_item(response, ctx, kind="article")
+        # An unchanged page (a replayed 304: the response is the archived copy) is still read: a crawl
+        # interrupted after archiving it may not have fetched its attachments, and a list's rows are counted.
         if ctx.get("depth", 0) < MAX_LIST_DEPTH and self.looks_like_list(response):
             list_ctx = {**ctx, "depth": ctx.get("depth", 0) + 1, "family": None, "column": None}
-            if not unchanged:
-                yield self.document_item(response, list_ctx, kind="list")
+            yield self.document_item(response, list_ctx, kind="list")
             yield from self.parse_list(response, list_ctx)
             return
-        if not unchanged:
-            yield self.document_item(response, ctx, kind="article")
+        yield self.document_item(response, ctx, kind="article")
         yield from self.article_attachments(response, ctx)
 
     def looks_like_list(self, response: Response) -> bool:

@@ -12,6 +12,12 @@ renders nothing statically and declares no ``recordCount``: page 1 of the API gi
 ``recordCount`` is the column's declared total (reconciled by the pipeline); without it the total is known once
 the last API page is read: ``(pageCount - 1) * prepage + rows of the last page``.
 
+Every API request carries a fragment naming its column and page (``…/search#page=6&classsql=chnlid%3D1780``):
+the server never sees it, but the archive keeps each page under its own URL. When the static page of a
+动静结合 column answered 304 (TRS regenerates it whenever the column changes, and it prints the column's
+``recordCount``), its API pages are replayed from the archive instead of being POSTed again
+(``ogi_replay_unchanged``, see :class:`crawler.middlewares.ConditionalRequestMiddleware`).
+
 The config values are JavaScript expressions; :func:`js_value` evaluates the small subset these templates use
 (string/number literals, ``a || b``, ``a + b``, ``cond ? a : b`` with ``==``/``!=``, ``var`` names and
 ``Obj.key`` members of object literals on the page).
@@ -26,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 from scrapy.http import FormRequest, Response, TextResponse
 
@@ -187,6 +193,10 @@ class ListConfig:
         """The POST form of API page ``page`` (1-based)."""
         return {**self.form, "page": str(page), "prepage": str(self.prepage)}
 
+    def api_url(self, page: int) -> str:
+        """The API URL of page ``page``, with a fragment (never sent) naming the column and the page."""
+        return f"{self.api}#" + urlencode({"page": page, "classsql": self.form.get("classsql", "")})
+
 
 def list_config(text: str, url: str) -> ListConfig | None:
     """Given a list page, return its ``listModel`` config, or None when it has none."""
@@ -283,7 +293,8 @@ class TrsDynamicSpider(ReportSpider):
             last = math.ceil(config.declared / config.prepage)
         else:  # 动态: nothing static; page 1 of the API says how many pages there are
             covered, last = 0, 1
-        api_ctx = {**ctx, "hub": hub, "trs_config": config}
+        unchanged = bool(response.meta.get("ogi_not_modified")) and config.declared is not None
+        api_ctx = {**ctx, "hub": hub, "trs_config": config, "trs_unchanged": unchanged}
         yield from self.trs_api_requests(response.url, config, range(covered + 1, last + 1), api_ctx)
 
     def trs_api_requests(self, list_url: str, config: ListConfig, pages: range, ctx: dict[str, Any]) -> Iterator[Any]:
@@ -293,8 +304,9 @@ class TrsDynamicSpider(ReportSpider):
                 yield self.link_decision(config.api, "page-limit", ctx, list_url=list_url,
                                          detail=f"API pages {page}..{pages.stop - 1} beyond the limit {MAX_API_PAGES}")
                 return
-            meta = {"ogi_kind": "list", "ogi_site": ctx["site"], "ogi_source": ctx["source"]}
-            yield FormRequest(config.api, formdata=config.api_form(page), callback=self.trs_dynamic_parse_api,
+            meta = {"ogi_kind": "list", "ogi_site": ctx["site"], "ogi_source": ctx["source"],
+                    "ogi_replay_unchanged": bool(ctx.get("trs_unchanged"))}
+            yield FormRequest(config.api_url(page), formdata=config.api_form(page), callback=self.trs_dynamic_parse_api,
                               errback=self.on_error, cb_kwargs={"ctx": {**ctx, "trs_page": page}}, meta=meta,
                               headers={"Referer": list_url, "X-Requested-With": "XMLHttpRequest"})
 
