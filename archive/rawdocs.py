@@ -66,8 +66,12 @@ def connect_ro(db_path: str | Path) -> sqlite3.Connection:
     path = Path(db_path)
     if not path.is_file():
         raise ArchiveError(f"{path}: no such archive")
+    # Without a -wal file no writer is active: ``immutable=1`` then keeps SQLite from creating -wal/-shm beside
+    # the archive (a read must leave the folder as it was); with one, ``mode=ro`` reads alongside the writer.
+    # Either way the bytes are checked against their sha256, so a torn read is an error, never wrong bytes.
+    query = "mode=ro" if path.with_name(path.name + "-wal").exists() else "mode=ro&immutable=1"
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, check_same_thread=False)
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"{path}: not an archive database ({exc})") from exc

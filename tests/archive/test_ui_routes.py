@@ -229,3 +229,39 @@ def test_preset_chart_query(demo_db):
     assert by[(2021, "outcome_total")] == sum(c["t3.outcome.total.total"] for c in fixture.values())
     assert {m for _, m in by} == {"received_new", "outcome_total", "granted", "carried_out"}
     assert "g.color_column=measure" in get(ds, "/demo").text  # the datasette-vega preset link
+
+
+def test_plain_datasette_with_the_metadata_file_in_a_process(demo_db):
+    """`datasette demo.db --metadata archive/metadata.yml` as a user types it: canned queries and links work."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    db, docs = demo_db
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("datasette")
+    proc = subprocess.Popen([str(exe), "serve", str(db), "--metadata", "archive/metadata.yml", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=2).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        for path in ("/", "/demo", "/demo/failing_checks", "/demo/totals_by_year_province", "/demo/requests_by_year"):
+            with urllib.request.urlopen(base + path, timeout=10) as r:
+                assert r.status == 200
+                assert "__DB__" not in r.read().decode()
+        with urllib.request.urlopen(f"{base}/-/ogi/doc/{docs['001'][0]}", timeout=10) as r:
+            assert r.read() == docs["001"][1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
