@@ -205,10 +205,11 @@ def test_sigterm_still_reaches_the_whole_process_group(db, config, plan, tmp_pat
     finally:
         runner.stop.set()
         thread.join(timeout=30)
-    assert result["o"].status == "interrupted"
+    assert result["o"].status == "interrupted", result["o"]
     child = int(child_pid.read_text())
-    wait_for(lambda: not alive(child), timeout=10)
-    assert not group_alive(group)  # no live member left (a zombie the container's init has not reaped is not one)
+    wait_for(lambda: not alive(child), timeout=30)
+    assert group is not None
+    assert not group_alive(group), Path(f"/proc/{child}/stat").read_text() if Path(f"/proc/{child}").exists() else ""  # no live member left (a zombie the container's init has not reaped is not one)
 
 
 def test_a_run_claimed_by_a_live_crawl_is_not_resumed_beside_it(db, config, plan, tmp_path):
