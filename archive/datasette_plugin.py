@@ -7,14 +7,15 @@ project is installed) and by ``ogi serve``.
 - Raw documents one click away: ``/-/ogi/doc/<sha256>`` and ``/-/ogi/<db>/doc/<sha256>`` serve the original
   bytes (content type, file name; ``?download=1`` as an attachment), ``/-/ogi/<db>/warc/<fetch id>`` the WARC
   records of a fetch, ``/-/ogi/<db>/report/<id>`` one report as printed; sha256 and report ids link there.
-- Exposure: ``SQLITE_LIMIT_LENGTH`` and a heap limit on every connection (one ``randomblob(1e9)`` no longer
-  allocates 1 GB), debug pages (``/-/databases`` shows the absolute path) answer 404 unless asked for, whole-DB
+- Exposure: ``SQLITE_LIMIT_LENGTH`` on every connection (one ``randomblob(1e9)`` no longer allocates 1 GB) and,
+  when configured (``ogi serve``: 512 MB), SQLite's process heap limit, debug pages (``/-/databases`` shows the absolute path) answer 404 unless asked for, whole-DB
   download (a consistent snapshot) only when asked for.
 - Column descriptions fold into a toggle; t2/t3/t4 headers show their Chinese and English labels; ``cells`` and
   ``cells_long`` pages skip the total count (seconds at 10^5 reports).
 
 Plugin options (``plugins: ogi-archive:`` in metadata, or ``-s plugins.ogi-archive.allow_download true``):
-``allow_download`` (false), ``debug_pages`` (false), ``max_length_mb`` (16), ``heap_limit_mb`` (512).
+``allow_download`` (false), ``debug_pages`` (false), ``max_length_mb`` (16), ``heap_limit_mb`` (0 = none; 512
+under ``ogi serve``).
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ TEMPLATES = Path(__file__).with_name("templates")
 TEMPLATE_DB = "archive"
 NOCOUNT_TABLES = frozenset({"cells", "cells_long"})
 DEBUG_PAGES = frozenset({"databases", "threads", "actor", "permissions", "allow-debug", "messages"})
-DEFAULTS: dict[str, Any] = {"allow_download": False, "debug_pages": False, "max_length_mb": 16, "heap_limit_mb": 512}
+# heap_limit_mb is process-wide (``PRAGMA hard_heap_limit`` can only be lowered afterwards): off by default so an
+# in-process Datasette (tests, notebooks) does not limit its host; ``ogi serve``'s own process turns it on.
+DEFAULTS: dict[str, Any] = {"allow_download": False, "debug_pages": False, "max_length_mb": 16, "heap_limit_mb": 0}
 # columns whose value is a report id (links to the printed page) and columns holding a document sha256
 REPORT_ID_COLUMNS = frozenset({"report_id", "prev_report_id", "other_report_id"})
 SHA_COLUMNS = frozenset({"sha256"})

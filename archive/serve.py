@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,8 @@ SETTINGS: dict[str, Any] = {
     "allow_download": False,
     "truncate_cells_html": 300,
 }
+
+SERVE_HEAP_LIMIT_MB = 512  # `ogi serve`'s process: SQLite allocations beyond this fail (SQLITE_NOMEM), not the host
 
 
 @lru_cache(maxsize=1)
@@ -72,10 +75,12 @@ def make_datasette(
     settings: dict[str, Any] | None = None,
     allow_download: bool = False,
     debug_pages: bool = False,
+    heap_limit_mb: int = 0,
 ) -> Any:
     """Given an archive path, return a configured :class:`datasette.app.Datasette` (archive migrated first).
     ``allow_download``: serve the whole database at ``/-/ogi/<db>/download``; ``debug_pages``: keep
-    ``/-/databases``, ``/-/threads``, ``/-/actor`` … (they show absolute paths)."""
+    ``/-/databases``, ``/-/threads``, ``/-/actor`` … (they show absolute paths); ``heap_limit_mb``: SQLite's
+    process-wide heap limit (0 = none; :func:`serve` sets :data:`SERVE_HEAP_LIMIT_MB` in its own process)."""
     from datasette.app import Datasette
 
     from archive.datasette_plugin import PLUGIN
@@ -83,10 +88,16 @@ def make_datasette(
     path = Path(db_path)
     if not path.exists():
         raise ArchiveError(f"{path}: no such archive (run `ogi import` or `ogi crawl` first)")
-    open_archive(path).close()  # validates, migrates and switches to WAL before anyone reads
+    open_archive(path, readonly=True).close()  # validates; never creates, migrates or changes the file
+    # a crawl may write while people read: mode=ro (WAL), unless the file or its folder cannot be written
+    # (a read-only copy or mount), where mode=ro cannot open the WAL index and nobody can be writing
+    immutable = not (os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK))
     _register_plugin()
     merged = {**SETTINGS, **(settings or {})}
-    metadata = {"plugins": {PLUGIN: {"allow_download": allow_download, "debug_pages": debug_pages}}}
+    metadata = {"plugins": {PLUGIN: {"allow_download": allow_download, "debug_pages": debug_pages,
+                                     "heap_limit_mb": heap_limit_mb}}}
+    if immutable:
+        return Datasette([], immutables=[str(path)], metadata=metadata, settings=merged)
     return Datasette([str(path)], metadata=metadata, settings=merged)
 
 
@@ -101,6 +112,7 @@ def serve(
     """Given an archive, run Datasette on ``host:port`` until interrupted."""
     import uvicorn
 
-    ds = make_datasette(db_path, allow_download=allow_download, debug_pages=debug_pages)
+    ds = make_datasette(db_path, allow_download=allow_download, debug_pages=debug_pages,
+                        heap_limit_mb=SERVE_HEAP_LIMIT_MB)
     logger.info("serving %s on http://%s:%d/", db_path, host, port)
     uvicorn.run(ds.app(), host=host, port=port, log_level="warning")

@@ -130,3 +130,42 @@ def test_randomblob_does_not_allocate_a_gigabyte_in_plain_datasette(served_db):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_every_connection_gets_the_caps():
+    """The prepare_connection hook on a bare connection: the length limit and the process heap limit."""
+    from archive import datasette_plugin
+
+    class FakeDatasette:
+        def __init__(self, conf):
+            self.conf = conf
+
+        def plugin_config(self, name):
+            return self.conf if name == datasette_plugin.PLUGIN else None
+
+    conn = sqlite3.connect(":memory:")
+    try:
+        datasette_plugin.prepare_connection(conn, "x", FakeDatasette({}))
+        assert conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH) == 16 << 20
+        datasette_plugin.prepare_connection(conn, "x", FakeDatasette({"max_length_mb": 4}))
+        assert conn.getlimit(sqlite3.SQLITE_LIMIT_LENGTH) == 4 << 20
+    finally:
+        conn.close()
+
+
+def test_ogi_serve_process_has_a_heap_limit(served_db):
+    """`ogi serve`'s process limits SQLite's heap (process-wide, so measured in a child process)."""
+    code = (
+        "import sqlite3, sys\n"
+        "from archive.serve import make_datasette, SERVE_HEAP_LIMIT_MB\n"
+        "from archive import datasette_plugin\n"
+        "ds = make_datasette(sys.argv[1], heap_limit_mb=SERVE_HEAP_LIMIT_MB)\n"
+        "conn = sqlite3.connect(':memory:')\n"
+        "datasette_plugin.prepare_connection(conn, 'ogi', ds)\n"
+        "print(conn.execute('PRAGMA hard_heap_limit').fetchone()[0])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(served_db)], capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert out.returncode == 0, out.stderr[-1000:]
+    assert int(out.stdout.split()[-1]) == 512 << 20
+    assert make_datasette(served_db).plugin_config("ogi-archive")["heap_limit_mb"] == 0  # in-process: none
