@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import scheduler
 from archive import open_archive
+from crawler.pipelines import RUN_PARTIAL
 from ogi.commands.schedule import run_now, schedule, status
 from ogi.demo.portal import HUB_URL, Portal, PortalServer
 from ogi.service.config import DEFAULT_CONFIG, load_config
@@ -21,6 +22,10 @@ from ogi.service.config import DEFAULT_CONFIG, load_config
 from .conftest import start_service, stop_service
 
 pytestmark = pytest.mark.slow
+
+# The sample portal loses items by design (404s, WAF walls, robots, a declared page that is not served), so
+# a run over it is never `ok`: the crawl judges it partial (`suspect` while the archive has no `partial`).
+LOSSY = RUN_PARTIAL
 
 ROOT = Path(scheduler.__file__).resolve().parent
 
@@ -75,7 +80,7 @@ def test_run_now_through_the_subprocess_path(tmp_path):
         config = portal_config(tmp_path, server)
         first = CliRunner().invoke(run_now, ["--db", db, "--config", str(config), "--source", "sample-hub"])
         assert first.exit_code == 0, first.output + scheduler.run_log_path(db, 1).read_text()[-3000:]
-        assert first.output.startswith("run 1: ok")
+        assert first.output.startswith(f"run 1: {LOSSY} ")
         second = CliRunner().invoke(run_now, ["--db", db, "--config", str(config), "--source", "sample-hub"])
         assert second.exit_code == 0, second.output
         expected = {r["url"] for r in server.portal.manifest["reports"]}
@@ -93,7 +98,7 @@ def test_run_now_through_the_subprocess_path(tmp_path):
     finally:
         arc.close()
     assert [(r["id"], r["status"], r["trigger"]) for r in reversed(runs)] == [
-        (1, "ok", "run-now"), (2, "ok", "run-now"), (3, "ok", "run-now")]
+        (1, LOSSY, "run-now"), (2, LOSSY, "run-now"), (3, LOSSY, "run-now")]
     light_counts = runs[0]["counts"]
     assert (light_counts["mode"], light_counts["crawl_mode"]) == ("light", "light")
     assert light_counts["new_items"] == 1
@@ -168,7 +173,7 @@ def test_sigterm_during_a_real_crawl_then_resume(tmp_path):
             assert stop_service(proc, 60) == 0
     runs = query(db, "SELECT id, status, trigger, counts FROM runs")
     assert len(runs) == 1, runs  # resumed under the same run id: no lost or duplicated run
-    assert runs[0][:3] == (run_id, "ok", "schedule:full-april")
+    assert runs[0][:3] == (run_id, LOSSY, "schedule:full-april")
     versions = query(db, "SELECT count(*), count(DISTINCT sha256) FROM versions")[0]
     assert versions[0] == versions[1]  # nothing archived twice
     row = scheduler.StateStore(scheduler.jobs_path(db)).get(run_id)
