@@ -31,6 +31,7 @@ IMAGE_ONLY_MAX_TEXT = 1500  # a report with images and less text than this has i
 SHORT_TABLE_SECTION = 300  # a section 三 shorter than this holds no table text
 UNREADABLE = "unreadable"  # formats.tN of a table whose heading or labels are printed but that could not be read
 KNOWN_FORMATS = ("gov2021", "gov2019")
+MISSING_PATH = "missing"  # the path of a cell THE RULE added: its key was not found in the text
 TABLE_NAMES = {"t2": "二", "t3": "三", "t4": "四"}
 REPORT_TITLE_RE = re.compile(r"信息公开.{0,6}(?:年度报告|年报)")
 _ORDER = {
@@ -127,7 +128,7 @@ def complete_tables(
         if not missing:
             continue
         for k in missing:
-            cells[k] = CellValue(None, "", "unknown", "missing")
+            cells[k] = CellValue(None, "", "unknown", MISSING_PATH)
         rows = list(dict.fromkeys(k.rsplit(".", 1)[0] for k in missing))
         bare = [r for r in rows if r in res.bare_rows]
         why = f"; printed without values: {', '.join(bare)}" if bare else ""
@@ -147,12 +148,7 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
     """Given a reader's Extracted, return a checked Report. Pure; never raises for odd content."""
     report = Report(source=source, source_kind=ex.source_kind, text=ex.text)
     report.warnings.extend(ex.warnings)
-    sections, preface = find_sections(ex.text)
-    report.sections = sections
-    meta = find_meta(ex.text, ex.title_hint, ex.published_hint, preface, sections.get("s1.overview", "")[:META_OVERVIEW_CHARS])
-    report.title, report.agency, report.year = meta.title, meta.agency, meta.year
-    report.year_source, report.published, report.scope = meta.year_source, meta.published, meta.scope
-
+    sections = read_meta(report, ex)
     res = read_tables(ex)
     report.warnings.extend(res.warnings)
     cells = res.cells
@@ -161,38 +157,71 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
     report.mixed_format = len({f for f in (t2f, t3f) if f in KNOWN_FORMATS}) == 2
     hint = next((f for f in (t3f, t2f) if f in KNOWN_FORMATS), None) or doc_format_hint(ex.text)
     signed = tables_signed(ex.text)
-    if res.t3_found or res.t4_found:
-        report.warnings.extend(complete_tables(cells, report.formats, signed, res, hint))
-    t3_rules = t3f if t3f in KNOWN_FORMATS else (hint if report.formats["t3"] == UNREADABLE else t3f)
+    if not (res.t3_found or res.t4_found):
+        report.cells = {k: v for k, v in cells.items() if k.startswith("t2.")}
+        untabled_status(report, ex, sections)
+        if report.status in ("no_tables", "image_only"):
+            # tables printed but not read: formats say `unreadable`; text tables get their keys as unknown
+            # cells, pictures of tables none (they are kept for OCR, and the status says why)
+            cells = dict(report.cells)
+            report.warnings.extend(complete_tables(cells, report.formats, signed, res, hint))
+            if report.status == "no_tables":
+                report.cells = dict(sorted(cells.items(), key=lambda kv: key_order(kv[0])))
+        return report
 
+    report.warnings.extend(complete_tables(cells, report.formats, signed, res, hint))
+    t3_rules = t3f if t3f in KNOWN_FORMATS else (hint if report.formats["t3"] == UNREADABLE else t3f)
     if res.pending:
         resolved = resolve_pending(cells, res.pending, t3_rules)
         for key in res.pending:
             if key not in resolved:
                 report.warnings.append(f"{key}: digit run has several readings; left unknown")
     derive(cells, t3_rules)
+    report.warnings.extend(explain_unknowns(cells, report.warnings))
     report.cells = dict(sorted(cells.items(), key=lambda kv: key_order(kv[0])))
-
-    if res.t3_found or res.t4_found:
-        report.status, report.ok = "report", True
-        t4_checks = table4_checks(report.cells) if res.t4_found else []
-        report.checks = [
-            *table3_checks(report.cells, t3_rules),
-            *t4_checks,
-            *sign_checks(report.cells),
-            *narrative_checks(sections, ex.text, report.cells),
-        ]
-        return report
-    report.cells = {k: v for k, v in report.cells.items() if k.startswith("t2.")}
-    untabled_status(report, ex, sections)
-    if report.status in ("no_tables", "image_only"):
-        # tables printed but not read: formats say `unreadable`; text tables get their keys as unknown cells,
-        # pictures of tables none (they are kept for OCR, and the status says why)
-        cells = dict(report.cells)
-        report.warnings.extend(complete_tables(cells, report.formats, signed, res, hint))
-        if report.status == "no_tables":
-            report.cells = dict(sorted(cells.items(), key=lambda kv: key_order(kv[0])))
+    report.status, report.ok = "report", True
+    report.checks = [
+        *table3_checks(report.cells, t3_rules),
+        *(table4_checks(report.cells) if report.formats["t4"] != "none" else []),
+        *sign_checks(report.cells),
+        *narrative_checks(sections, ex.text, report.cells),
+    ]
     return report
+
+
+def read_meta(report: Report, ex: Extracted) -> dict[str, str]:
+    """Given the report being built and the intake, fill in its sections, title, agency, year, date and scope;
+    return the sections."""
+    sections, preface = find_sections(ex.text)
+    report.sections = sections
+    overview = sections.get("s1.overview", "")[:META_OVERVIEW_CHARS]
+    meta = find_meta(ex.text, ex.title_hint, ex.published_hint, preface, overview)
+    report.title, report.agency, report.year = meta.title, meta.agency, meta.year
+    report.year_source, report.published, report.scope = meta.year_source, meta.published, meta.scope
+    return sections
+
+
+def explain_unknowns(cells: dict[str, CellValue], warnings: list[str]) -> list[str]:
+    """Given the cells and the warnings so far, return one warning per table for the unknown cells that no
+    warning names yet (by key or row), so every unknown says why."""
+    said = " ".join(warnings)
+    silent: dict[str, list[str]] = {}
+    for k, c in cells.items():
+        if c.flag != "unknown" or c.path in ("derived", MISSING_PATH):
+            continue  # derived sums follow their parts; keys not found are named by complete_tables
+        row = k.rsplit(".", 1)[0]
+        if k not in said and row not in said:
+            silent.setdefault(k[:2], []).append(k)
+    out = []
+    for table, keys in silent.items():
+        rows = list(dict.fromkeys(k.rsplit(".", 1)[0] for k in keys))
+        raws = list(dict.fromkeys(cells[k].raw for k in keys if cells[k].raw))[:3]
+        printed = f"; printed {', '.join(repr(r) for r in raws)}" if raws else "; printed empty"
+        out.append(
+            f"table {TABLE_NAMES.get(table, table)}: {len(keys)} cells unreadable "
+            f"({', '.join(rows[:4])}{'…' if len(rows) > 4 else ''}){printed}; unknown"
+        )
+    return out
 
 
 def untabled_status(report: Report, ex: Extracted, sections: dict[str, str]) -> Report:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ogi.cli import cli
 from crawler.parsers import parse_document
+from ogi.cli import cli
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
 CONTRACT = {"source", "ok", "error", "title", "agency", "year", "published", "formats", "cells", "flags", "raw",

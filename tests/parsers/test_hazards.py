@@ -280,3 +280,13 @@ def test_footer_script_channel_names_are_no_format_anchor() -> None:
     text = (HAZARDS / "01b-t4-then-nonstandard-heading.txt").read_text(encoding="utf-8") + "\n" + script
     report = parse_document(text.encode(), source="x.txt")
     assert report.formats["t4"] == "gov2021"
+
+
+def test_footer_script_before_table_two_does_not_make_it_gov2019() -> None:
+    """The channel list (`政府集中采购项目的目录…`) printed before a 2021 table 二 once opened a 2019 header."""
+    script = "\n".join((HAZARDS / "07-footer-script-channels.txt").read_text(encoding="utf-8").split("\n")[1:60])
+    text = TITLE + script + "\n" + (HAZARDS / "03d-typo-labels.txt").read_text(encoding="utf-8")
+    report = parse_document(text.encode(), source="x.txt")
+    assert report.formats["t2"] == "gov2021"
+    assert [report.value(f"t2.normative_doc.{c}") for c in ("issued", "repealed", "in_force")] == [12, 10, 334]
+    assert not any(k.startswith("t2.procurement") for k in report.cells)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.parsers import parse_document
+from crawler.parsers import CellValue, parse_document
 from ogi.demo import random_report, render
 from ogi.demo.synth import FORMATS, LAYOUTS, TEXT_LAYOUTS
 from tests.parsers.invariant import printed_tables, rule_violations
@@ -42,6 +42,9 @@ def test_the_rule_can_fail() -> None:
     assert rule_violations(report)
     report.formats["t4"] = "none"
     assert any("formats.t4 is none" in v for v in rule_violations(report))
+    report = parse_document((FIXTURES / "real" / "001.txt").read_bytes(), source="001.txt")
+    report.cells["t3.outcome.granted.natural"] = CellValue(None, "", "unknown", "text")
+    assert any("without a warning" in v for v in rule_violations(report))
 
 
 def _text(data: bytes) -> str:
