@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from crawler.parsers.model import Cell, Extracted, ParseError
-from crawler.parsers.normalize import fold_extracted
+from crawler.parsers.normalize import document_title, fold_extracted
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +93,14 @@ def extract_docx(data: bytes) -> Extracted:
         raise ParseError("corrupt DOCX: no document body")
     reader = _Reader(rels)
     reader.block(body, depth=0)
+    text = "\n".join(line for line in reader.lines if line.strip())
     return fold_extracted(Extracted(
         rows=reader.rows,
-        text="\n".join(line for line in reader.lines if line.strip()),
+        text=text,
         source_kind="docx",
         path="docx-grid",
         text_path="docx-text",
-        title_hint=core_title,
+        title_hint=document_title(core_title, text),
         images=reader.images,
         positional=True,
     ))

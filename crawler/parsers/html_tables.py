@@ -16,8 +16,13 @@ from crawler.parsers.normalize import clean_space, fold_radicals
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "select", "textarea")
 _CELL_TAGS = frozenset(("td", "th"))
-_META_TITLE = ("articletitle", "title", "og:title", "dc.title")
+_META_TITLE = ("articletitle", "og:title", "dc.title", "title")  # in this order of trust
 _META_DATE = ("pubdate", "firstpublishedtime", "publishdate", "dc.date", "article:published_time")
+_META_AGENCY = ("contentsource", "sitename", "og:site_name")
+# the content heading: h1–h3, or an element whose class / id says title; never inside navigation chrome
+_HEADING_TAGS = ("h1", "h2", "h3", "div", "p", "td", "span", "strong")
+_TITLE_CLASS_RE = re.compile(r"(?:^|[\s_-])(?:article[_-]?)?(?:title|tit|bt|biaoti|headline)(?:$|[\s_-])", re.I)
+_CHROME_CLASS_RE = re.compile(r"nav|crumb|menu|position|location|weizhi|dqwz|footer|sidebar|related|friend|yqlj", re.I)
 _MAX_SPAN = 60
 # Bounds (issue 12): a 25 MB page of table rows took 15.7 s and 1.46 GB. Real report pages are < 2 MB of
 # markup and a few hundred table cells; beyond these a ParseError names the limit (a recorded reason).
@@ -50,12 +55,15 @@ def extract_html(text: str) -> Extracted:
     if root is None:
         raise ParseError("unreadable HTML: no elements")
 
-    title_hint, published_hint = _head_hints(root)
+    metas = _metas(root)
     for el in list(root.iter(*_DROP_TAGS)):
         _drop_keep_tail(el)
     body = root.find("body")
     if body is None:
         body = root
+    title_hint = _title_hint(root, body, metas)
+    published_hint = next((metas[k] for k in _META_DATE if metas.get(k)), None)
+    agency_hint = next((clean_space(metas[k]) for k in _META_AGENCY if metas.get(k)), None)
     rows: list[list[Cell]] = []
     n_cells = 0
     for table in body.iter("table"):
@@ -75,6 +83,7 @@ def extract_html(text: str) -> Extracted:
         published_hint=published_hint,
         images=images,
         positional=True,
+        agency_hint=agency_hint,
     )
 
 
@@ -122,25 +131,50 @@ def _drop_keep_tail(el: etree._Element) -> None:
     parent.remove(el)
 
 
-def _head_hints(root: etree._Element) -> tuple[str | None, str | None]:
-    title = None
-    published = None
+def _metas(root: etree._Element) -> dict[str, str]:
+    """Given the page tree, return its <meta> name/property → content (lower-case names, first one kept)."""
+    out: dict[str, str] = {}
     for meta in root.iter("meta"):
         name = (meta.get("name") or meta.get("property") or "").strip().lower()
         content = (meta.get("content") or "").strip()
-        if not content:
+        if name and content and name not in out:
+            out[name] = content
+    return out
+
+
+def _title_hint(root: etree._Element, body: etree._Element, metas: dict[str, str]) -> str | None:
+    """Given the page, return the article's own title: the ArticleTitle / og:title / dc.title meta, else the
+    content heading, else <title> without the site's name — never the column name (meta ColumnName)."""
+    column = clean_space(metas.get("columnname", ""))
+    for key in _META_TITLE:
+        if metas.get(key) and clean_space(metas[key]) != column:
+            return clean_space(metas[key])
+    page_title = ""
+    t = root.find(".//title")
+    if t is not None:
+        page_title = clean_space("".join(t.itertext()))
+    heading = _content_heading(body, {column, clean_space(metas.get("sitename", ""))})
+    if heading:
+        return heading
+    first = re.split(r"\s*(?:[_|｜]|\s[-—–]\s|——)\s*", page_title, maxsplit=1)[0].strip() if page_title else ""
+    if first and first != column:
+        return page_title  # meta.clean_title drops the site's name after it
+    return None
+
+
+def _content_heading(body: etree._Element, chrome_names: set[str]) -> str | None:
+    """Given the body, return the first heading-like element's text (h1–h3 or class/id 'title'), 6–150 chars,
+    that is not navigation chrome or a column / site name."""
+    for el in body.iter(*_HEADING_TAGS):
+        if el.tag not in ("h1", "h2", "h3") and not _TITLE_CLASS_RE.search(f"{el.get('class', '')} {el.get('id', '')}"):
             continue
-        if name in _META_TITLE and title is None:
-            title = clean_space(content)
-        elif name in _META_DATE and published is None:
-            published = content
-    if title is None:
-        t = root.find(".//title")
-        if t is not None:
-            text = "".join(t.itertext()).strip()
-            if text:
-                title = clean_space(text)
-    return title, published
+        text = clean_space("".join(el.itertext()))
+        if not (6 <= len(text) <= 150) or text in chrome_names or "。" in text:
+            continue
+        if any(_CHROME_CLASS_RE.search(f"{a.get('class', '')} {a.get('id', '')}") for a in el.iterancestors()):
+            continue
+        return text
+    return None
 
 
 def _cell_text(td: etree._Element) -> str:

@@ -17,11 +17,32 @@ _SUFFIX_RE = re.compile(r"[（(](?:图片版|超链版|文字版|全文|修订�
 _PERIOD_RE = re.compile(r"统计(?:期限|时限|时间|区间|期间)?[^。\n]{0,20}?(?P<year>20\d{2})\s*年\s*1\s*月\s*1\s*日")
 _PERIOD2_RE = re.compile(r"(?P<year>20\d{2})\s*年\s*1\s*月\s*1\s*日\s*(?:起)?\s*(?:至|到|—|-)\s*(?:(?P=year)\s*年\s*)?12\s*月\s*31\s*日")
 _PUB_RE = re.compile(
-    r"(?:发布(?:时间|日期)|信息提供日期|发文日期|成文日期|日期|时间)\s*[:：]\s*(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
+    r"(?:发布(?:时间|日期)|信息提供日期|发文日期|成文日期|(?<!统计)(?<!当前)(?:日期|时间))\s*[:：]\s*(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})"
 )
 _DATE_RE = re.compile(r"(?P<y>20\d{2})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})")
 _AGGREGATE_RE = re.compile(r"(?:全|我)(?:区|市|县|省|州|旗)各(?:级|单位|部门|乡镇)|综合(?:整理|编制|汇总|全区|全市|全县|各)|汇总|全市各级|全区各|全县各|全省各|本行政区域|各级行政机关|全市政府信息公开|全区政府信息公开")
 _SELF_RE = re.compile(r"本机关|本部门|本单位|本局|本委|本厅|本办")
+_TITLE_YEAR = re.compile(rf"{_YEAR}.{{0,60}}?{_KIND}")
+_TITLE_BARE = re.compile(rf"^(?!(?:政府)?信息公开)(?P<agency>.{{2,60}}?){_KIND}")  # an agency before the kind
+# breadcrumbs, navigation and column chrome: never a title
+_NAV_RE = re.compile(r"当前位置|您的位置|所在位置|首页\s*[>›»/]|[>›»]\s*\S+\s*[>›»]|^(?:首页|上一篇|下一篇|相关(?:链接|文章))")
+_TRUNCATED_RE = re.compile(r"(?:\.\.\.|…+)$")
+# a site's name after the title in <title>: `…_平潭综合实验区管理委员会`, ` - xx政府`, `|xx网`
+_SITE_SUFFIX_RE = re.compile(r"\s*(?:[_|｜]|\s[-—–]\s|——).*$")
+_HEAD_CHARS = 8000  # where an article's metadata block (索引号 table, 发布日期, 来源) is looked for
+_BLOCK_LABELS = {
+    "索引号": "index", "发布机构": "publisher", "发文机关": "issuer", "发文单位": "issuer", "信息来源": "source",
+    "来源": "source", "发布日期": "published", "发布时间": "published", "成文日期": "written", "发文日期": "written",
+    "信息提供日期": "written", "日期": "date", "时间": "date", "标题": "title",
+}
+_LABEL_ALT = "|".join(r"\s?".join(label) for label in sorted(_BLOCK_LABELS, key=len, reverse=True))
+_BLOCK_RE = re.compile(
+    # the value on the label's line, or on the next line when that line is not itself `label：…`
+    rf"(?<![\u4e00-\u9fff])(?P<label>{_LABEL_ALT})[^\S\n]*[:：][^\S\n]*(?:\n(?![^\n]{{0,12}}[:：])[^\S\n]*)?"
+    rf"(?P<value>[^\t\n]*?)"
+    rf"(?=\s*(?:{_LABEL_ALT}|主题分类|栏目|文\s?号|发文字号|有\s?效\s?性|浏览次数|字号)\s*[:：]|\t|\n|$)"
+)
+_NOT_AGENCY = {"无", "暂无", "本站", "本网", "原创", "-", "—", "/"}
 
 SECTION_PATTERNS: tuple[tuple[str, str], ...] = (
     ("s1.overview", r"总体情况"),
@@ -38,6 +59,38 @@ _HEAD_PREFIX_RE = re.compile(
 _SECTION_RES = [(key, re.compile(pat + r"(?:的?情况)?")) for key, pat in SECTION_PATTERNS]
 
 
+def metadata_block(text: str) -> dict[str, str]:
+    """Given the readable text, return the fields of the article's metadata block near its top — the 索引号
+    table and the 发布机构 / 来源 / 发布日期 lines — as {field: value}, the first value of each field kept
+    (fields: index, publisher, issuer, source, published, written, date, title)."""
+    out: dict[str, str] = {}
+    for m in _BLOCK_RE.finditer(text[:_HEAD_CHARS]):
+        field = _BLOCK_LABELS[re.sub(r"\s", "", m.group("label"))]
+        value = clean_space(m.group("value")).strip(" ，,;；")
+        if value and field not in out:
+            out[field] = value
+    return out
+
+
+def clean_title(hint: str | None) -> str | None:
+    """Given a title hint (meta ArticleTitle, <title>, a link text), return it without the site's name after
+    it (`…_平潭综合实验区管理委员会`, ` - xx政府`) and without a trailing ellipsis; None when nothing is left."""
+    if not hint:
+        return None
+    t = clean_space(hint)
+    parts = _SITE_SUFFIX_RE.split(t, maxsplit=1)
+    t = (parts[0] if parts and parts[0].strip() else t).strip()
+    return t or None
+
+
+def _block_agency(block: dict[str, str]) -> str | None:
+    for field in ("publisher", "issuer", "source"):
+        value = block.get(field)
+        if value and value not in _NOT_AGENCY and 2 <= len(value) <= 40:
+            return value.split(" ")[0]
+    return None
+
+
 @dataclass(slots=True)
 class Meta:
     title: str | None
@@ -49,28 +102,37 @@ class Meta:
 
 
 def find_title(text: str, hint: str | None) -> str | None:
-    """The report title: a line near the top shaped like a report title, else the hint."""
+    """Given the readable text and a title hint, return the report's own title.
+
+    The hint first when it is a whole report title (year and kind, not cut short): readers give only the
+    article's own metadata as hint (ArticleTitle / og:title / the content heading / <title> without the site,
+    a PDF or DOCX title that the text itself prints). Else the first line near the top shaped like a report
+    title with a year — never a breadcrumb or navigation line, never a bare column name (`政府信息公开年报`);
+    else the hint if it names the kind; else a line with an agency before the kind."""
+    hint_title = clean_title(hint)
+    if hint_title and _TITLE_YEAR.search(hint_title) and not _TRUNCATED_RE.search(hint_title):
+        return hint_title
     # only lines that can be (part of) a title are normalised: the rest become a marker that never matches
     lines = [
         _TITLE_NOISE.sub("", clean_space(line)).strip() if len(line) < 200 and ("公开" in line or "报" in line) else "。"
-        for line in text.split("\n")[:60]
+        for line in text.split("\n")[:200]
     ]
+    bare = None
     for i, line in enumerate(lines):
-        if "。" in line or len(line) > 90:
+        if "。" in line or len(line) > 90 or _NAV_RE.search(line):
             continue
-        if 8 <= len(line) and _TITLE_ANY.search(line):
+        if 8 <= len(line) and _TITLE_YEAR.search(line):
             return line
         # a title wrapped over two lines (PDF text): '2024 年上海市科委政府信息公开工作' + '年度报告'
         if i + 1 < len(lines) and re.search(r"20\d{2}\s*年", line):
             joined = line + lines[i + 1]
-            if len(joined) <= 90 and "。" not in joined and _TITLE_ANY.search(joined):
+            if len(joined) <= 90 and "。" not in joined and _TITLE_YEAR.search(joined):
                 return joined
-    if hint:
-        hint = clean_space(hint)
-        m = _TITLE_ANY.search(hint)
-        if m:
-            return re.split(r"[_|｜]", hint)[0].strip() or hint
-    return None
+        if bare is None and i < 60 and 8 <= len(line) and _TITLE_BARE.search(line):
+            bare = line
+    if hint_title and _TITLE_ANY.search(hint_title):
+        return hint_title
+    return bare
 
 
 def split_title(title: str) -> tuple[str | None, int | None]:
@@ -81,16 +143,25 @@ def split_title(title: str) -> tuple[str | None, int | None]:
         if m:
             agency = m.group("agency").strip(" ，,：:").removeprefix("关于")
             agency = re.sub(r"^(?:标题[:：]\s*)", "", agency)
+            if agency in ("政府", "本机关", "本单位", "本部门"):  # `2019年政府信息公开…`: no agency named
+                agency = ""
             return (agency or None), int(m.group("year"))
     m = re.search(_YEAR, t)
     return None, (int(m.group("year")) if m else None)
 
 
-def find_published(text: str, hint: str | None) -> str | None:
-    head = text[:3000]
-    m = _PUB_RE.search(head)
-    if m is None and hint:
-        m = _DATE_RE.search(nfkc(hint))
+def find_published(text: str, hint: str | None, block: dict[str, str] | None = None) -> str | None:
+    """Given the readable text, a date hint (meta PubDate) and the metadata block, return the publication
+    date as YYYY-MM-DD: the block's 发布日期 / 发布时间, else the hint, else its 成文日期, else a labelled
+    date near the top of the text."""
+    block = metadata_block(text) if block is None else block
+    for source in (block.get("published"), hint, block.get("written"), block.get("date")):
+        if source and (day := _ymd(_DATE_RE.search(nfkc(source)))):
+            return day
+    return _ymd(_PUB_RE.search(text[:3000]))
+
+
+def _ymd(m: re.Match[str] | None) -> str | None:
     if m is None:
         return None
     y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d"))
@@ -100,10 +171,21 @@ def find_published(text: str, hint: str | None) -> str | None:
 
 
 def find_meta(
-    text: str, title_hint: str | None, published_hint: str | None, preface: str, overview_head: str = ""
+    text: str,
+    title_hint: str | None,
+    published_hint: str | None,
+    preface: str,
+    overview_head: str = "",
+    agency_hint: str | None = None,
 ) -> Meta:
+    """Given the readable text and a reader's hints, return the report's metadata: title (:func:`find_title`),
+    agency from the title, else the metadata block (发布机构 / 发文机关 / 来源), else `agency_hint` (meta
+    ContentSource / SiteName), else None (the source entry's); year; publication date; scope."""
     title = find_title(text, title_hint)
     agency, year = split_title(title) if title else (None, None)
+    block = metadata_block(text)
+    if agency is None:
+        agency = _block_agency(block) or (clean_space(agency_hint) if agency_hint else None)
     year_source = "title" if year else None
     if year is None:
         m = _PERIOD_RE.search(text[:20000]) or _PERIOD2_RE.search(text[:20000])
@@ -113,7 +195,7 @@ def find_meta(
         m = re.search(rf"{_YEAR}\s*{_KIND}", clean_space(text[:3000]))
         if m:
             year, year_source = int(m.group("year")), "body"
-    published = find_published(text, published_hint)
+    published = find_published(text, published_hint, block)
     if year is None and published:
         year, year_source = int(published[:4]) - 1, "published"
     scope = "unknown"

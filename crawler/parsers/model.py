@@ -52,6 +52,8 @@ class Extracted:
     images: list[str] = field(default_factory=list)  # image sources inside the body
     positional: bool = True  # True when empty cells in `rows` are real printed blanks (HTML, DOCX)
     warnings: list[str] = field(default_factory=list)  # what the reader lost (pages, cells): copied to the report
+    agency_hint: str | None = None  # the page's meta ContentSource / SiteName (below the title and metadata block)
+    scanned: bool = False  # every page is a picture: no text layer, a page-sized image on each page (PDF)
 
 
 @dataclass(slots=True)

@@ -73,6 +73,26 @@ def fold_extracted(ex: Extracted) -> Extracted:
     return ex
 
 
+_OFFICE_PREFIX_RE = re.compile(r"^(?:Microsoft\s+(?:Word|Excel)\s*-\s*|WPS\s*文字\s*-\s*)", re.IGNORECASE)
+_FILE_EXT_RE = re.compile(r"\.(?:docx?|wps|pdf|xlsx?|rtf)$", re.IGNORECASE)
+
+
+def document_title(title: str | None, text: str) -> str | None:
+    """Given a file's own title property (PDF /Title, DOCX core title) and its readable text, return it as a
+    title hint only when it can be trusted: printed in the text (whitespace ignored), or the text is too short
+    to hold a title (a scan); `Microsoft Word - ` and a file extension are dropped. Else None: a property
+    copied from a template or another file must not outrank the title the document prints."""
+    if not title:
+        return None
+    t = _FILE_EXT_RE.sub("", _OFFICE_PREFIX_RE.sub("", clean_space(title))).strip()
+    if not t:
+        return None
+    flat = _WS_RE.sub("", nfkc(text[:6000]))
+    if len(flat) < 200 or _WS_RE.sub("", t) in flat:
+        return t
+    return None
+
+
 def nfkc(text: str) -> str:
     """Given text, return its NFKC form with CJK radicals folded to unified ideographs (before any matching)."""
     return unicodedata.normalize("NFKC", fold_radicals(text))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.parsers.model import Cell, Extracted, ParseError
-from crawler.parsers.normalize import fold_extracted
+from crawler.parsers.normalize import document_title, fold_extracted
 from crawler.parsers.pdf_limits import BUDGET, Inflate, quiet_pdfminer
 
 logger = logging.getLogger(__name__)
@@ -169,6 +169,8 @@ def _extract(data: bytes, max_pages: int, time_budget: float, started: float, bu
         rows.extend(_chain_rows(chain))
     text = _document_text(page_lines, edge_lines, running, chains)
     positional = bool(rows)
+    # a scan: no text layer at all, and a page-sized picture on every page
+    scanned = n_chars == 0 and bool(pages) and len({name.split("/")[0] for name in images}) == len(pages)
     logger.debug("pdf: %d pages, %d chars, %d tables, %d rows, %d images", n_pages, n_chars, len(chains),
                   len(rows), len(images))
     return fold_extracted(Extracted(
@@ -177,10 +179,11 @@ def _extract(data: bytes, max_pages: int, time_budget: float, started: float, bu
         source_kind="pdf",
         path="pdf-table",
         text_path="pdf-text",
-        title_hint=title_hint,
+        title_hint=document_title(title_hint, text),
         images=images,
         positional=positional,
         warnings=warnings,
+        scanned=scanned,
     ))
 
 

@@ -117,3 +117,24 @@ def _assemble(objs: list[bytes]) -> bytes:
         out.write(b"%010d 00000 n \n" % off)
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
     return out.getvalue()
+
+
+def image_only_pdf(pages: int = 1, *, width: int = 200, height: int = 260, title: str | None = None) -> bytes:
+    """A scan: ``pages`` pages, each only a page-sized RGB picture (Flate), no text layer; optional /Title."""
+    raw = zlib.compress(bytes([255, 255, 255]) * (width * height))
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(pages))
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode()]
+    image_obj = 3 + 2 * pages
+    content = b"q 540 0 0 702 36 45 cm /Im1 Do Q"
+    for i in range(pages):
+        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
+                    f"/Resources << /XObject << /Im1 {image_obj} 0 R >> >> >>".encode())
+        objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objs.append(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 "
+                b"/Filter /FlateDecode /Length %d >>\nstream\n" % (width, height, len(raw)) + raw + b"\nendstream")
+    if title is None:
+        return _assemble(objs)
+    info = "<< /Title <FEFF" + title.encode("utf-16-be").hex().upper() + "> >>"
+    objs.append(info.encode())
+    data = _assemble(objs)
+    return data.replace(b"/Root 1 0 R >>", b"/Root 1 0 R /Info %d 0 R >>" % len(objs), 1)
