@@ -218,3 +218,19 @@ def test_real_article_attachment():
     assert attachment.url == "https://www.pingtan.gov.cn/zwgk/ghxx/gzjzqk/202403/W020240329549500303101.xls"
     assert attachment.meta["ogi_kind"] == "attachment"
     assert attachment.cb_kwargs["ctx"]["referer"] == ARTICLE
+
+
+def test_real_attachment_only_article_is_not_a_stub():
+    """pingtan 64558: the body is only 详见附件电子全文 and one PDF link: the PDF is followed."""
+    url = ("https://www.pingtan.gov.cn/zwgk/zfxxgk/dfbmptlj/ptzhsyqbm/ptzhsyqczj/fdzdgknr/10qtwjdzjg/201804/"
+           "t20180417_64558.htm")
+    response = real("article/pingtan-czj-qtwj-64558-pdf-only-article-excerpt.html", url)
+    spider = make_spider(url)
+    out = list(spider.parse_article(response, {**ctx_for(url), "depth": 2}))
+    assert [o["kind"] for o in out if isinstance(o, DocumentItem)] == ["article"]
+    assert not [o for o in out if not isinstance(o, DocumentItem | Request)]  # no stub, no failure
+    [pdf] = [o for o in out if isinstance(o, Request)]
+    assert pdf.url == ("https://www.pingtan.gov.cn/attachFiles/myfile/DATE_20180516/"
+                       "2c90b38b633d3f120163669c4fa0009c.pdf")
+    assert pdf.meta["ogi_kind"] == "attachment"
+    assert pdf.cb_kwargs["ctx"]["referer"] == url
