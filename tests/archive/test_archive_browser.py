@@ -287,5 +287,14 @@ def test_reports_to_printed_report_to_raw_document_and_source(ui_server, need):
             assert page.url == source
             live = page.context.request.get(source).body()
             assert live == raw  # the source URL serves what the archive kept
+
+            # the preset chart: applications received and outcomes by year (datasette-vega)
+            page.goto(base + "/demo", wait_until="load", timeout=20000)
+            page.click("text=图表：各年度申请与办理 / chart: requests by year")
+            page.wait_for_load_state("load")
+            assert "g.color_column=measure" in page.url
+            page.wait_for_selector("canvas, .vega-embed svg", timeout=15000)
+            assert "received_new 新收" in page.inner_text("body")
+            page.screenshot(path=str(shots / f"ui-{mode}-chart.png"), full_page=True)
         finally:
             browser.close()
