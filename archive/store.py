@@ -116,8 +116,10 @@ def _sqlite_header_problem(path: Path) -> str | None:
 class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, MaintenanceMixin):
     """An open archive. Use :func:`open_archive`."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 10.0, readonly: bool = False) -> None:
         self.path = Path(path)
+        self.readonly = readonly  # opened by a read command: never created, migrated or written
+        self.immutable = False  # read-only through ``immutable=1`` (no -wal/-shm beside the file)
         self.blob_dir = self.path.with_name(self.path.name + ".blobs")
         self._key_ids: dict[str, int] = {}
         self._busy_timeout = busy_timeout
@@ -131,6 +133,8 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
         # recorded on each version saved without an explicit parser_version (set once by the caller)
         self.parser_version: str | None = None
         suspect = None  # a main file shorter than its header says, with pages in the WAL: SQLite decides
+        if readonly:
+            _readonly_precheck(self.path)
         if self.path.exists():
             problem = _sqlite_header_problem(self.path)
             if problem and problem.startswith("truncated") and _wal_has_frames(self.path):
@@ -138,23 +142,30 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
             if problem:
                 raise ArchiveError(f"{self.path}: {problem}")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
+            if readonly:
+                conn = self._connect_readonly()
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(
+                    str(self.path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
+                )
             self._conn = conn
             self._db = sqlite_utils.Database(conn)
             conn.execute("PRAGMA foreign_keys = ON")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                logger.warning("%s: journal_mode is %s, not WAL", self.path, mode)
+            if not readonly:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    logger.warning("%s: journal_mode is %s, not WAL", self.path, mode)
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA temp_store = MEMORY")
             conn.execute("PRAGMA cache_size = -65536")
             self._init_inserts(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER))
             if suspect is not None:
                 self._quick_check(suspect)
-            self._migrate()
+            if readonly:
+                self._check_readable()
+            else:
+                self._migrate()
             self._load_keys()
         except sqlite3.DatabaseError as exc:
             self._close_quietly()
@@ -175,6 +186,48 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
     def db(self) -> sqlite_utils.Database:
         """The sqlite-utils view of the connection (kept public for tests that edit rows directly)."""
         return self._db
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        """Given an existing archive file, return a connection that cannot write and creates no file.
+
+        ``mode=ro`` when a ``-wal`` file is already there (a writer is, or was, at work: its pages must be
+        read); otherwise ``immutable=1``, which opens a checkpointed file without creating ``-wal``/``-shm``
+        (so a read-only file, directory or mount works too). ``mode=ro`` failing (a stale ``-wal`` on a
+        read-only mount) falls back to ``immutable=1``. Either way ``query_only`` refuses writes."""
+        uri = self.path.resolve().as_uri()
+        wal = self.path.with_name(self.path.name + "-wal")
+        tries = ([f"{uri}?mode=ro"] if wal.exists() else []) + [f"{uri}?immutable=1"]
+        last: sqlite3.Error | None = None
+        for target in tries:
+            conn = sqlite3.connect(
+                target, uri=True, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError as exc:  # e.g. cannot open the -shm of a read-only mount
+                conn.close()
+                last = exc
+                continue
+            conn.execute("PRAGMA query_only = ON")
+            self.immutable = target.endswith("immutable=1")
+            return conn
+        raise sqlite3.OperationalError(str(last))
+
+    def _check_readable(self) -> None:
+        """Given a read-only connection, raise ArchiveError unless the file is an archive of exactly this
+        program's schema version (a read command neither creates nor migrates)."""
+        latest = max(schema.MIGRATIONS)
+        current = self.schema_version
+        self._check_migratable(current, latest)
+        if current == 0:
+            raise ArchiveError(f"{self.path}: not an OGI archive (no archive tables)")
+        if current < latest:
+            raise ArchiveError(
+                f"{self.path}: schema version {current} is older than this program ({latest}); open it once "
+                "with a write command (`ogi import`, `ogi crawl`) to migrate it"
+            )
+        if not self._seeded():
+            raise ArchiveError(f"{self.path}: archive has no keys (an unfinished creation): not readable")
 
     def _quick_check(self, suspect: str) -> None:
         """Given why the file header looked wrong, let SQLite (which reads the WAL) decide: quick_check."""
@@ -293,6 +346,8 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
         return kid
 
     def _begin(self) -> None:
+        if self.readonly:
+            raise ArchiveError(f"{self.path}: opened read-only; this command does not write to the archive")
         try:
             self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -411,7 +466,7 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
             self._close_quietly()
             raise ArchiveError(os_error_line(self.blob_dir, exc)) from exc
         try:
-            if not self._conn.in_transaction:
+            if not self._conn.in_transaction and not self.readonly:
                 # keeps query-planner statistics fresh for Datasette (cheap: bounded, only when needed)
                 self._conn.execute("PRAGMA analysis_limit = 1000")
                 self._conn.execute("PRAGMA optimize")
@@ -435,6 +490,26 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
         return None if row is None else dict(zip([c[0] for c in cur.description], row, strict=True))
 
 
-def open_archive(path: str | os.PathLike[str], *, busy_timeout: float = 10.0) -> Archive:
-    """Open (creating or migrating) the archive at ``path``; its blob store is ``<path>.blobs/``."""
-    return Archive(path, busy_timeout=busy_timeout)
+def _readonly_precheck(path: Path) -> None:
+    """Given the path a read command was given, raise a one-line ArchiveError unless it is a non-empty file."""
+    if not path.exists():
+        raise ArchiveError(f"{path}: no such archive (run `ogi import` or `ogi crawl` first)")
+    if path.is_dir():
+        raise ArchiveError(f"{path}: is a directory, not an archive database")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ArchiveError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise ArchiveError(f"{path}: empty file, not an OGI archive")
+
+
+def open_archive(
+    path: str | os.PathLike[str], *, busy_timeout: float = 10.0, readonly: bool = False
+) -> Archive:
+    """Open (creating or migrating) the archive at ``path``; its blob store is ``<path>.blobs/``.
+
+    ``readonly=True`` (read commands: export, serve, status, sources, doc): the file must already be an
+    archive of this program's schema version; nothing is created, migrated, seeded or written (``mode=ro`` or
+    ``immutable=1``, ``query_only``), so a read-only file, directory or mount works; any write raises."""
+    return Archive(path, busy_timeout=busy_timeout, readonly=readonly)

@@ -21,7 +21,29 @@ COMMAND_MODULES = (
 )
 
 
+def _version_message() -> str:
+    """Given the installed package, return ``ogi X.Y.Z (archive schema vN, parser P)``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from archive.schema import SCHEMA_VERSION
+    from crawler.parsers.version import parser_version
+
+    try:
+        package = version("ogi-archive")
+    except PackageNotFoundError:  # pragma: no cover - running from a checkout that was never installed
+        package = "unknown"
+    return f"ogi {package} (archive schema v{SCHEMA_VERSION}, parser {parser_version()})"
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_message())
+        ctx.exit(0)
+
+
 @click.group(context_settings=CONTEXT_SETTINGS)
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version (package, archive schema, parser) and exit.")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
 def cli(verbose: int) -> None:
     """OGI Archive: find, archive and parse 政府信息公开工作年度报告.

@@ -45,12 +45,17 @@ def _content_type(path: Path) -> str | None:
 
 
 def _open(db: str) -> Any:
+    """Given the --db of a write command, return the archive (created or migrated); a database that cannot
+    be opened (a directory, another app's database, a newer schema …) is one line, exit 2."""
     from archive import ArchiveError, open_archive
+    from ogi.commands.errors import BadInput
 
+    if Path(db).is_dir():
+        raise BadInput(f"{db}: is a directory, not an archive database")
     try:
         return open_archive(db)
     except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise BadInput(str(exc)) from None
 
 
 @click.command("import")
@@ -181,25 +186,38 @@ def _emit(line: dict[str, Any], as_json: bool) -> None:
     default=None,
     help="CSV codebook path (csv format; default OUTPUT.codebook.csv when -o is given).",
 )
-def export_cmd(db: str, fmt: str, output: Path | None, codebook: Path | None) -> None:
-    """Export the current reports.
+@click.option("--shape", type=click.Choice(["long", "wide"]), default="long", show_default=True,
+              help="csv/parquet: one row per cell (long) or one row per report, a column per key (wide).")
+@click.option("--excel", is_flag=True, help="csv: start with a UTF-8 BOM so Excel reads the Chinese text.")
+def export_cmd(db: str, fmt: str, output: Path | None, codebook: Path | None, shape: str, excel: bool) -> None:
+    """Export the current reports (the database is opened read-only and never changed).
 
     jsonl: one object per current report, the `ogi parse --json` fields plus url, sha256, region.
-    csv: the tidy long format (one row per cell, with raw text, flag and document sha256) and a codebook.
+    csv: the tidy long format (one row per cell, with raw text, flag, document sha256 and the report's
+    metadata: scope, formats, title, agency, region_code, published, check summary) and a codebook;
+    --shape wide: one row per report. parquet: the same tables as Parquet (needs -o FILE).
 
     Example:
 
         ogi export --db ogi.db --format csv -o cells.csv
     """
     from archive import ArchiveError
-    from archive.export import EXPORTERS
+    from archive.export import BINARY_FORMATS, EXPORTERS, ExportOptions
+    from ogi.commands.errors import BadInput, open_output, open_readonly
 
-    arc = _open(db)
-    out: IO[str]
-    out = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
-    book = codebook or (output.with_name(output.stem + ".codebook.csv") if output else None)
+    if fmt in BINARY_FORMATS and output is None:
+        raise BadInput(f"--format {fmt} writes a binary file: give -o FILE")
+    arc = open_readonly(db)  # a read command: never creates, migrates or changes the file
+    out: IO[Any]
     try:
-        for note in EXPORTERS[fmt](arc, out, book):
+        out = open_output(output, binary=fmt in BINARY_FORMATS) if output else sys.stdout
+    except BadInput:
+        arc.close()
+        raise
+    book = codebook or (output.with_name(output.stem + ".codebook.csv") if output else None)
+    options = ExportOptions(shape=shape, excel=excel)
+    try:
+        for note in EXPORTERS[fmt](arc, out, book, options):
             click.echo(note, err=True)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -215,7 +233,7 @@ def export_cmd(db: str, fmt: str, output: Path | None, codebook: Path | None) ->
 @click.option(
     "--db", "db", required=True, type=click.Path(exists=True, dir_okay=False), help="Archive database."
 )
-@click.option("--port", default=8001, show_default=True, type=int)
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--allow-download", is_flag=True, help="Offer the whole database for download (/-/ogi/<db>/download).")
 @click.option("--debug-pages", is_flag=True, help="Keep Datasette's /-/databases, /-/threads … (they show paths).")
@@ -228,11 +246,12 @@ def serve_cmd(db: str, port: int, host: str, allow_download: bool, debug_pages: 
     """
     from archive import ArchiveError
     from archive.serve import serve
+    from ogi.commands.errors import BadInput
 
     try:
         serve(db, host=host, port=port, allow_download=allow_download, debug_pages=debug_pages)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
+    except ArchiveError as exc:  # not an archive (of this schema version): bad input
+        raise BadInput(str(exc)) from None
 
 
 def _reparse_one(data: bytes, ctx: dict[str, Any]) -> dict[str, Any]:

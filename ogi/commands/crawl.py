@@ -304,10 +304,10 @@ def sources_cmd(db: str, sources_file: str | None, as_json: bool) -> None:
     """
     sources = sources_or_exit(sources_file)
     arc = None
-    if Path(db).exists():
-        from archive import open_archive
+    if Path(db).exists():  # read-only: listing the sources never creates, migrates or changes the archive
+        from ogi.commands.errors import open_readonly
 
-        arc = open_archive(db)
+        arc = open_readonly(db)
     try:
         for src in sources:
             last = arc.source_history(src.name, limit=1) if arc is not None else []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 
@@ -102,6 +103,9 @@ def status(db: str, config_path: str | None, as_json: bool, limit: int, check: b
         click.echo(format_status(data))
     if check and (data.get("error") or (data.get("integrity") or {}).get("ok") is False):
         sys.exit(1)  # --check: an archive that cannot be opened or checked is not healthy
+    if data.get("error") and os.path.exists(db):
+        click.echo(f"Error: {data['error']}", err=True)
+        sys.exit(2)  # a file that is not a readable archive (another app's database, a newer schema …)
 
 
 COMMANDS: list[click.Command] = [schedule, run_now, status]

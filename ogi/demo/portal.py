@@ -148,6 +148,8 @@ class Portal:
         self.expected_failures["http://hub.fixture.test/dead/zfxxgknb/"] = "http/404"
         self.expected_failures["http://county.fixture.test/rs/zfxxgknb/"] = "blocked/412-challenge"
         self.expected_failures["http://county.fixture.test/jsl/zfxxgknb/"] = "blocked/521-jsl"
+        for confusable in ("http://www.some-univ.edu.cn/xxgkndbg.htm", "http://hub.fixture.test/zfwzgzndbb/"):
+            self.expected_failures[confusable] = "confusable"  # a university's report, a website report
         self.expected_failures["http://mirror-spam.example/zfxxgknb/2023.html"] = "offsite"
         self.add(
             "http://hub.fixture.test/robots.txt",
@@ -271,6 +273,7 @@ class Portal:
             "http://ministry.fixture.test/zfxxgk/zfwzgzndbb/",
             Answer(body=page("政府网站工作年度报表", "<p>x</p>")),
         )
+        self.expected_failures["http://ministry.fixture.test/zfxxgk/zfwzgzndbb/"] = "confusable"
         # the 1-based .shtml column
         base2 = "http://ministry.fixture.test/zfxxgk/zfxxgknb2/"
         rows2: list[list[tuple[str, str, str]]] = [[], []]

@@ -118,7 +118,12 @@ def load_config(path: str | os.PathLike[str] | None = None) -> ScheduleConfig:
     except OSError as e:
         raise ConfigError(f"Cannot read schedule config {p}: {e.strerror or e}") from e
     except yaml.YAMLError as e:
-        raise ConfigError(f"Schedule config {p} is not valid YAML: {e}") from e
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        what = " ".join(str(getattr(e, "problem", None) or e).split())
+        raise ConfigError(f"Schedule config {p} is not valid YAML: {what}{where}") from e
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"Schedule config {p} is not UTF-8 text (is it a YAML file?): {e.reason} at byte {e.start}") from e
     return parse_config(data, path=str(p))
 
 

@@ -15,10 +15,11 @@ from ogi.service.alerts import SourceResult
 from ogi.service.common import SchedulerError, parse_time
 
 
-def open_history(db: str | os.PathLike[str]) -> Archive:
-    """Given the archive path, return the open archive; SchedulerError naming the path when it is unusable."""
+def open_history(db: str | os.PathLike[str], *, readonly: bool = False) -> Archive:
+    """Given the archive path, return the open archive (``readonly``: never created, migrated or written);
+    SchedulerError naming the path when it is unusable."""
     try:
-        return open_archive(os.fspath(db))
+        return open_archive(os.fspath(db), readonly=readonly)
     except Exception as e:
         raise SchedulerError(f"Cannot open the archive {db}: {e}") from e
 

@@ -127,7 +127,7 @@ def build_status(db: str, config: ScheduleConfig, *, limit: int = 10, check: boo
         status["error"] = f"no archive at {db} yet"
         return status
     try:
-        arc = open_history(db)
+        arc = open_history(db, readonly=True)  # a read command: never creates or migrates the file
     except SchedulerError as e:
         status["error"] = str(e)
         return status

@@ -1,0 +1,35 @@
+"""The CLI's one-line errors: :class:`BadInput` (exit 2) for a bad path, database, port, option or config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+
+class BadInput(click.ClickException):
+    """A path, database, port, option or config the command cannot use: one clear line on stderr, exit 2."""
+
+    exit_code = 2
+
+
+def open_output(path: Path, *, binary: bool = False) -> IO[Any]:
+    """Given an output path, return it opened for writing; BadInput (one line) when it cannot be created."""
+    try:
+        if binary:
+            return path.open("wb")
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def open_readonly(db: str | Path) -> Any:
+    """Given the --db of a read command, return the archive opened read-only (nothing created, migrated or
+    written); BadInput when it is missing, a directory, empty, not an archive or of another schema version."""
+    from archive import ArchiveError, open_archive
+
+    try:
+        return open_archive(db, readonly=True)
+    except ArchiveError as exc:
+        raise BadInput(str(exc)) from None
