@@ -84,6 +84,9 @@ class SafetyMiddleware:
         return cls(crawler)
 
     def _refuse(self, request: Request, reason: str, message: str) -> None:
+        chain = request.meta.get("redirect_urls") or []
+        if chain:  # a refused redirect hop: the record names the listed URL it came from
+            message = f"{message} (redirected from {chain[0]})"
         self.crawler.stats.inc_value(f"ogi/refused/{reason}")
         logger.info("refused %s: %s", request.url, message)
         raise RefusedRequest(reason, message)

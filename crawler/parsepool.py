@@ -9,7 +9,15 @@ results are read by ``loop.add_reader`` callbacks.
 Workers ignore SIGINT/SIGTERM (the scheduler signals the whole process group; the crawl process decides
 when parsing stops) and exit when their pipe closes or the crawl process is gone (``kill -9``). A worker that
 dies mid-job is replaced and its jobs are retried once; a document that kills two workers fails with
-:class:`WorkerDied`.
+:class:`WorkerDied` (reason ``parse_crashed``).
+
+Per-document budgets (issue 12): a worker's address space is capped with ``RLIMIT_AS`` at its size after
+importing the parsers plus ``memory_mb`` (``OGI_PARSE_MEMORY_MB``, default 1024): a document that needs more
+gets a ``MemoryError`` (``parse_memory``) and the worker is recycled; a document parsed longer than
+``seconds`` (``OGI_PARSE_SECONDS``, default 90) has its worker killed (``parse_timeout``, not retried: the
+next document goes on at once); a worker is recycled after ``recycle`` documents (``OGI_PARSE_RECYCLE``,
+default 500). Each exceeded budget fails that one document with :class:`ParseBudgetExceeded`, whose ``reason``
+the pipeline records; the crawl goes on.
 """
 
 from __future__ import annotations
@@ -26,6 +34,10 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 IN_FLIGHT = 2  # jobs per worker: one being parsed, one waiting in the pipe
+DEFAULT_SECONDS = 90.0
+DEFAULT_MEMORY_MB = 1024
+DEFAULT_RECYCLE = 500
+MEMORY_EXIT = 77  # a worker that ran out of its memory budget reports it, then exits with this code
 
 
 def parse_to_json(body: bytes, url: str, final_url: str | None, content_type: str | None,
@@ -41,6 +53,16 @@ def parse_to_json(body: bytes, url: str, final_url: str | None, content_type: st
 class WorkerDied(RuntimeError):
     """The worker process parsing a document died (twice)."""
 
+    reason = "parse_crashed"
+
+
+class ParseBudgetExceeded(RuntimeError):
+    """A document exceeded a parse budget; ``reason`` is ``parse_timeout`` or ``parse_memory``."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
 
 @dataclass
 class _Job:
@@ -55,9 +77,31 @@ class _Worker:
     conn: Any
     jobs: deque[_Job] = field(default_factory=deque)
     registered: bool = False
+    done: int = 0  # documents parsed (recycled after ``recycle``)
+    started: float = 0.0  # monotonic time the head job began (the wall-time budget)
+    timer: Any = None
+    killed_for: str | None = None  # the budget the head job exceeded (its worker was killed for it)
 
 
-def _worker_main(conn: Any, parent_pid: int, func: Callable[..., Any]) -> None:
+def _limit_memory(memory_mb: int) -> None:
+    """Cap this process's address space at its current size plus ``memory_mb`` (0: no cap)."""
+    if memory_mb <= 0:
+        return
+    import resource
+
+    try:
+        with open("/proc/self/statm") as fh:
+            size = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return
+    limit = size + memory_mb * 1024 * 1024
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    except (ValueError, OSError):
+        logger.warning("cannot cap the parse worker's memory at %d MB", memory_mb)
+
+
+def _worker_main(conn: Any, parent_pid: int, func: Callable[..., Any], memory_mb: int = 0) -> None:
     import signal
     import threading
     import time
@@ -76,6 +120,7 @@ def _worker_main(conn: Any, parent_pid: int, func: Callable[..., Any]) -> None:
         import crawler.parsers  # noqa: F401
     except Exception:  # the first job reports the problem
         logger.exception("cannot import the parsers")
+    _limit_memory(memory_mb)
     while True:
         try:
             args = conn.recv()
@@ -85,20 +130,29 @@ def _worker_main(conn: Any, parent_pid: int, func: Callable[..., Any]) -> None:
             return
         try:
             result: tuple[bool, Any] = (True, func(*args))
+        except MemoryError:
+            result = (False, "parse_memory")
         except Exception as exc:  # reported to the crawl, which records it as a parse error
             result = (False, f"{type(exc).__name__}: {exc}"[:500])
         try:
             conn.send(result)
-        except (BrokenPipeError, OSError):
+        except (BrokenPipeError, OSError, MemoryError):
             return
+        if result == (False, "parse_memory"):
+            os._exit(MEMORY_EXIT)  # the heap may be fragmented past the cap: start afresh
 
 
 class ParsePool:
     """``await pool.run(*args)`` runs ``func(*args)`` in one of ``size`` worker processes."""
 
-    def __init__(self, size: int, func: Callable[..., Any]) -> None:
+    def __init__(self, size: int, func: Callable[..., Any], *, seconds: float = DEFAULT_SECONDS,
+                 memory_mb: int = DEFAULT_MEMORY_MB, recycle: int = DEFAULT_RECYCLE) -> None:
         self.ctx = multiprocessing.get_context("spawn")
         self.func = func
+        self.seconds = seconds
+        self.memory_mb = memory_mb
+        self.recycle = max(1, recycle)
+        self.budget_failures: dict[str, int] = {}
         self.waiting: deque[_Job] = deque()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.closed = False
@@ -106,8 +160,8 @@ class ParsePool:
 
     def _spawn(self) -> _Worker:
         parent, child = self.ctx.Pipe(duplex=True)
-        process = self.ctx.Process(target=_worker_main, args=(child, os.getpid(), self.func), daemon=True,
-                                   name="ogi-parse")
+        process = self.ctx.Process(target=_worker_main, args=(child, os.getpid(), self.func, self.memory_mb),
+                                   daemon=True, name="ogi-parse")
         process.start()
         child.close()
         worker = _Worker(process, parent)
@@ -134,7 +188,10 @@ class ParsePool:
 
     def _dispatch(self) -> None:
         while self.waiting:
-            worker = min(self.workers, key=lambda w: len(w.jobs))
+            open_workers = [w for w in self.workers if w.done < self.recycle]
+            if not open_workers:
+                return
+            worker = min(open_workers, key=lambda w: len(w.jobs))
             if len(worker.jobs) >= IN_FLIGHT:
                 return
             job = self.waiting.popleft()
@@ -147,6 +204,29 @@ class ParsePool:
                 self._replace(worker)
                 continue
             worker.jobs.append(job)
+            if len(worker.jobs) == 1:
+                self._start_clock(worker)
+
+    def _start_clock(self, worker: _Worker) -> None:
+        """The head job of ``worker`` begins now: arm its wall-time budget."""
+        if worker.timer is not None:
+            worker.timer.cancel()
+            worker.timer = None
+        if not worker.jobs or self.loop is None or self.seconds <= 0:
+            return
+        worker.started = self.loop.time()
+        worker.timer = self.loop.call_later(self.seconds, self._overtime, worker, worker.jobs[0])
+
+    def _overtime(self, worker: _Worker, job: _Job) -> None:
+        """The head job ran past the budget: kill its worker; the job fails with ``parse_timeout``."""
+        worker.timer = None
+        if worker not in self.workers or not worker.jobs or worker.jobs[0] is not job:
+            return
+        logger.warning("parse of a document exceeded %.0f s: worker %s killed", self.seconds, worker.process.pid)
+        worker.killed_for = "parse_timeout"
+        worker.process.kill()
+        self._replace(worker)
+        self._dispatch()
 
     def _readable(self, worker: _Worker) -> None:
         try:
@@ -159,12 +239,37 @@ class ParsePool:
             ok, value = False, f"{type(exc).__name__}: {exc}"
         if worker.jobs:
             job = worker.jobs.popleft()
+            worker.done += 1
             if not job.future.done():
                 if ok:
                     job.future.set_result(value)
+                elif value == "parse_memory":
+                    self._count("parse_memory")
+                    job.future.set_exception(ParseBudgetExceeded(
+                        "parse_memory", f"the parse needed more than {self.memory_mb} MB"))
                 else:
                     job.future.set_exception(RuntimeError(value))
+            self._start_clock(worker)
+        if not ok and value == "parse_memory":
+            worker.killed_for = "parse_memory"  # the worker exits: its waiting jobs go elsewhere, not counted
+            self._replace(worker)
+        elif worker.done >= self.recycle and not worker.jobs:
+            self._retire(worker)
         self._dispatch()
+
+    def _count(self, reason: str) -> None:
+        self.budget_failures[reason] = self.budget_failures.get(reason, 0) + 1
+
+    def _retire(self, worker: _Worker) -> None:
+        """A worker that parsed ``recycle`` documents is closed and replaced by a fresh one."""
+        self._drop(worker)
+        self.workers.remove(worker)
+        try:
+            worker.process.join(0)
+        except Exception:  # pragma: no cover
+            pass
+        if not self.closed:
+            self.workers.append(self._spawn())
 
     def _replace(self, worker: _Worker) -> None:
         """A worker died: retry its jobs once on a new worker."""
@@ -172,7 +277,16 @@ class ParsePool:
             return
         self._drop(worker)
         self.workers.remove(worker)
-        if worker.jobs:  # the first job was being parsed; the others only waited in the pipe
+        if worker.timer is not None:
+            worker.timer.cancel()
+            worker.timer = None
+        if worker.jobs and worker.killed_for == "parse_timeout":  # over its budget: never retried
+            head = worker.jobs.popleft()
+            self._count("parse_timeout")
+            if not head.future.done():
+                head.future.set_exception(ParseBudgetExceeded(
+                    "parse_timeout", f"the parse ran longer than {self.seconds:.0f} s"))
+        elif worker.jobs and worker.killed_for is None:  # the first job was being parsed; the others waited
             worker.jobs[0].attempts += 1
         for job in reversed(worker.jobs):
             if job.attempts >= 2:
@@ -183,8 +297,9 @@ class ParsePool:
         worker.process.join(0.5)  # reap it
         if self.closed:
             return
-        logger.warning("parser worker %s died (exit code %s); starting another", worker.process.pid,
-                       worker.process.exitcode)
+        if worker.killed_for is None:
+            logger.warning("parser worker %s died (exit code %s); starting another", worker.process.pid,
+                           worker.process.exitcode)
         self.workers.append(self._spawn())
 
     def _drop(self, worker: _Worker) -> None:
@@ -203,6 +318,8 @@ class ParsePool:
             job.future.cancel()
         self.waiting.clear()
         for worker in self.workers:
+            if worker.timer is not None:
+                worker.timer.cancel()
             for job in worker.jobs:
                 job.future.cancel()
             try:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from typing import Any
 
 from scrapy import signals
@@ -97,9 +98,15 @@ class ArchivePipeline:
     def open_spider(self) -> None:
         if self.parse_workers > 0 and self.parse_enabled and self.pool is None:
             # first: the workers import the parsers while this process opens the archive (sqlite_utils, pandas)
+            from scrapy.utils.misc import load_object
+
             from crawler.parsepool import ParsePool
 
-            self.pool = ParsePool(self.parse_workers, parse_to_json)
+            settings = self.crawler.settings
+            func = load_object(settings.get("OGI_PARSE_FUNC") or parse_to_json)  # a test hook may replace it
+            self.pool = ParsePool(self.parse_workers, func, seconds=settings.getfloat("OGI_PARSE_SECONDS", 90.0),
+                                  memory_mb=settings.getint("OGI_PARSE_MEMORY_MB", 1024),
+                                  recycle=settings.getint("OGI_PARSE_RECYCLE", 500))
         try:
             self._open()
         except BaseException:
@@ -179,6 +186,8 @@ class ArchivePipeline:
         self.counts[source]["failures"] += 1
         if item.get("kind") == "list":
             self.counts[source]["list_failures"] += 1
+        elif item.get("partial"):  # an item known to exist and lost (crawler/losses.py): the source is partial
+            self.counts[source]["losses"] += 1
         self.reasons[source][item["reason"]] += 1
         self.crawler.stats.inc_value("ogi/failures")
         try:
@@ -264,7 +273,8 @@ class ArchivePipeline:
             parsed = await self._parse(item)
         except Exception as exc:  # the parser promises not to raise; if it does, it is a recorded failure
             logger.exception("parser raised on %s", url)
-            self._failure(FailureItem(url=url, reason="parse-error", detail=f"{type(exc).__name__}: {exc}"[:300],
+            reason = str(getattr(exc, "reason", "") or "parse-error")  # parse_timeout, parse_memory, …
+            self._failure(FailureItem(url=url, reason=reason, detail=f"{type(exc).__name__}: {exc}"[:300],
                                       source=source))
             return
         hint = {k: item.get(k) for k in ("agency", "region", "level") if item.get(k)}
@@ -315,8 +325,13 @@ class ArchivePipeline:
 
     def completeness(self, source: str) -> Any:
         """The completeness of one source so far (:func:`crawler.completeness.source_completeness`)."""
-        return source_completeness(self.columns[source].items(), lists=self.list_urls[source],
-                                   recorded=self.recorded[source])
+        found = source_completeness(self.columns[source].items(), lists=self.list_urls[source],
+                                    recorded=self.recorded[source])
+        lost = self.counts[source]["losses"] + self.counts[source]["list_failures"]
+        if lost and found.state != "partial":  # a list or an item lost (crawler/losses.py): not complete
+            found = replace(found, state="partial", missing=(found.missing or 0) + self.counts[source]["losses"],
+                            detail=f"{lost} lost ({', '.join(self.reasons[source])}); {found.detail}".strip("; "))
+        return found
 
     def _source_status(self, source: str, c: Counter[str], reasons: str) -> tuple[str, str]:
         assert self.gateway is not None
@@ -330,7 +345,7 @@ class ArchivePipeline:
             if any((h.get("reports_found") or 0) > 0 for h in history if h.get("run_id") != self.run_id):
                 return "suspect", f"found nothing where earlier runs found reports; {reasons}".strip("; ")
             return "empty", reasons
-        if c["list_failures"]:
+        if c["list_failures"] or c["losses"]:
             return "partial", reasons
         return "ok", reasons
 
@@ -384,7 +399,7 @@ class ArchivePipeline:
             run_status = "interrupted"
         elif "suspect" in statuses:
             run_status = "suspect"
-        elif "partial" in completeness and totals["reports_found"]:
+        elif ("partial" in completeness or "partial" in statuses) and totals["reports_found"]:
             run_status = RUN_PARTIAL  # a source lost items: the run is not ok
         elif statuses and all(s == "failed" for s in statuses):
             run_status = "failed"

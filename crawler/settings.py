@@ -41,6 +41,11 @@ DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 16 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 DEPTH_LIMIT = 12
+# egress checked at connect time (crawler/egress.py): every connection resolves again, only checked addresses
+# are connected to, a name that does not resolve is refused (fail closed); no DNS cache
+TWISTED_DNS_RESOLVER = "crawler.egress.CheckedResolver"
+DNSCACHE_ENABLED = False
+OGI_PROXY_HOSTS: list[str] = []  # operator proxies reached unchecked (also the hosts of the *_proxy variables)
 
 DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.SafetyMiddleware": 40,
@@ -54,6 +59,7 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     "crawler.middlewares.LinkLedgerMiddleware": 850,  # a document link twice in a run: a recorded duplicate
     "crawler.middlewares.CrawlModeMiddleware": 800,  # light skips, revisions starts
+    "crawler.losses.LossMiddleware": 950,  # beyond DEPTH_LIMIT, an empty/error list page: a recorded loss
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
 
@@ -67,7 +73,12 @@ OGI_HOST_MAP: dict[str, str] = {}  # {"fixture.test": "127.0.0.1:8765"}: loopbac
 OGI_EXTRA_SITES: list[str] = []  # ["fixture.test"]: every host under these names is one site (tests/demo)
 OGI_WARC = True
 OGI_PARSE = True  # False: fetch and archive only (re-parse later from the archive)
-OGI_PARSE_WORKERS = 0  # >0: parse in that many worker processes (the reactor keeps fetching and storing)
+OGI_PARSE_WORKERS = 1  # parse in that many worker processes (0: in the crawl process, without budgets)
+# per-document parse budgets (crawler/parsepool.py); each exceeded budget is a recorded failure of that document
+OGI_PARSE_SECONDS = 90.0  # wall time: the worker is killed (parse_timeout)
+OGI_PARSE_MEMORY_MB = 1024  # address space above the worker's own (RLIMIT_AS): parse_memory
+OGI_PARSE_RECYCLE = 500  # documents per worker before it is replaced
+OGI_PARSE_FUNC = None  # dotted path of the worker's parse function (tests); None: parse_to_json
 OGI_COMMIT_ITEMS = 500  # archive writes are committed in groups: every N items …
 OGI_COMMIT_SECONDS = 2.0  # … or every S seconds (a kill -9 loses at most that; the resumed crawl redoes it)
 
@@ -77,5 +88,6 @@ TELNETCONSOLE_ENABLED = False
 # like the telnet console, and not even loaded (it imports aiohttp: ~90 ms of every crawl's start-up)
 REMOTE_CONTROL_ENABLED = False
 EXTENSIONS = {"scrapy.extensions.remote_control.RemoteControl": None,
-              "crawler.extensions.MemoryHygiene": 500}  # gc.freeze + a commit/collect tick every second
+              "crawler.extensions.MemoryHygiene": 500,
+              "crawler.losses.LossRecorder": 510}  # request_dropped: redirect loops, dropped items recorded  # gc.freeze + a commit/collect tick every second
 FEED_EXPORT_ENCODING = "utf-8"
