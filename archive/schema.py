@@ -15,7 +15,8 @@ SCHEMA_VERSION = 3
 # --- statuses and flags --------------------------------------------------------------------------------
 PARSE_STATUSES: tuple[str, ...] = ("report", "pre2019", "image_only", "not_report", "error")
 REPORT_STATUSES: tuple[str, ...] = ("report", "pre2019", "image_only")  # parses stored as reports
-RUN_STATUSES: tuple[str, ...] = ("running", "ok", "failed", "empty", "suspect", "interrupted")
+# ``partial``: the run finished, but a source lost items (found fewer than declared, or recorded losses)
+RUN_STATUSES: tuple[str, ...] = ("running", "ok", "failed", "empty", "suspect", "interrupted", "partial")
 CHECK_STATUSES: tuple[str, ...] = ("ok", "fail", "unknown")
 # a source's completeness in a run: ``partial`` when it found fewer items than the portal declares (or lost
 # any), ``unknown`` when the portal declares no count; worst last
@@ -682,6 +683,13 @@ CREATE INDEX link_decisions_url ON link_decisions(url);
 
 # version -> SQL script that brings a database from version-1 to that version (run in one transaction)
 MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+
+# Edits of a table's CREATE text that SQLite's ALTER TABLE cannot make (widening a CHECK list), applied by the
+# store after the version's script with SQLite's documented writable_schema procedure: version -> (table,
+# old text, new text). The new text only admits more rows than the old one, so stored rows stay valid.
+SCHEMA_EDITS: dict[int, tuple[tuple[str, str, str], ...]] = {
+    3: (("runs", "'suspect', 'interrupted')", "'suspect', 'interrupted', 'partial')"),),
+}
 
 # Tables and views that metadata.yml must describe (checked by a test).
 TABLES: tuple[str, ...] = (

@@ -266,6 +266,8 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
             for version in range(current + 1, latest + 1):
                 logger.info("%s: migrating schema to version %d", self.path, version)
                 self._run_script(schema.MIGRATIONS[version])
+                for table, before, after in schema.SCHEMA_EDITS.get(version, ()):
+                    self._edit_table_sql(table, before, after)
                 self._conn.execute(
                     "INSERT OR REPLACE INTO archive_meta(key, value) VALUES ('schema_version', ?)", (str(version),)
                 )
@@ -281,6 +283,23 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
                 self._conn.execute("ROLLBACK")
             self._key_ids = {}
             raise
+
+    def _edit_table_sql(self, table: str, before: str, after: str) -> None:
+        """Given a table and a text edit of its CREATE statement that only widens a constraint, apply it inside
+        the open transaction (SQLite's procedure for constraint changes ALTER TABLE cannot make: edit
+        sqlite_schema under writable_schema, then bump schema_version so every connection re-reads it)."""
+        row = self._conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()
+        if row is None or before not in row[0]:
+            raise ArchiveError(f"{self.path}: cannot migrate table {table}: its definition is not the expected one")
+        version = int(self._conn.execute("PRAGMA schema_version").fetchone()[0])
+        self._conn.execute("PRAGMA writable_schema = ON")
+        try:
+            self._conn.execute(
+                "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (row[0].replace(before, after), table)
+            )
+            self._conn.execute(f"PRAGMA schema_version = {version + 1}")
+        finally:
+            self._conn.execute("PRAGMA writable_schema = OFF")
 
     def _check_migratable(self, current: int, latest: int) -> None:
         """Given the file's schema version, raise ArchiveError unless this program can bring it to ``latest``."""
