@@ -160,8 +160,11 @@ def narrative_figures(sections: Mapping[str, str], text: str) -> list[tuple[str,
     out: list[tuple[str, int, tuple[tuple[str, ...], ...]]] = []
     seen: set[tuple[str, int]] = set()
     for source in sources:
+        sentences = _SENTENCE_RE.split(source)
         for words, rules in NARRATIVE_RULES:
-            flat = "。".join(s for s in _SENTENCE_RE.split(source) if any(w in s for w in words))
+            if not any(w in source for w in words):
+                continue
+            flat = "。".join(s for s in sentences if any(w in s for w in words))
             for scope, rx, targets in rules:
                 for m in rx.finditer(flat):
                     number = int(next(g for g in m.groups() if g))

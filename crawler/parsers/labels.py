@@ -106,6 +106,7 @@ POST2019_ANCHORS = ("本列数据的勾稽关系", "申请人情况", "未经复
 T4_HEADER_RE = re.compile(r"行政复议|行政诉讼|未经复议|复议后起诉|结果维持|尚未审结")
 # a line of page chrome: script source, channel lists, links
 CHROME_LINE_RE = re.compile(r"chnl(?:id|name)\s*:|^\s*(?:var|function|let|const)\s|[{}]\s*$|^\s*,?\s*\{|https?://")
+CHROME_WORDS = ("chnl", "var ", "function", "let ", "const ", "{", "}", "http")  # some line may be chrome
 # table 四 printed as one table per group: the group a heading names (first match wins)
 T4_GROUP_HEADINGS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"复议后起诉"), "t4.litigation_after_review"),
@@ -210,10 +211,15 @@ def is_row_label(label: str) -> bool:
     return classify_t3(label, None) is not None or leaf in ("其他",) or any(w in label for w, _g in T3_GROUP_LABELS)
 
 
+def has_chrome(text: str) -> bool:
+    """Given a document's text, return whether any line of it may be page chrome (a cheap pre-check)."""
+    return any(w in text for w in CHROME_WORDS)
+
+
 def strip_chrome(text: str) -> str:
     """Given a document's text, return it without page-chrome lines (scripts, channel lists, URLs), whose words
     (`政府集中采购项目的目录…`) are no anchor of any format."""
-    if not CHROME_LINE_RE.search(text):
+    if not has_chrome(text):
         return text
     return "\n".join(line for line in text.split("\n") if not CHROME_LINE_RE.search(line))
 

@@ -24,6 +24,7 @@ from crawler.parsers.labels import (
     STREAM_SPLIT_RE,
     T4_HEADER_RE,
     classify_t3,
+    has_chrome,
     is_row_label,
     t2_row_key,
 )
@@ -41,7 +42,7 @@ _SIGNED_RUN_RE = re.compile(r"^\d*[+-]\d+$")
 
 def _is_value(cell: str) -> bool:
     """Given a cell's text, return whether it is a value (a signed table 二 run such as `0+11` included)."""
-    return is_value_text(cell) or bool(_SIGNED_RUN_RE.match(cell))
+    return is_value_text(cell) or (("+" in cell or "-" in cell) and bool(_SIGNED_RUN_RE.match(cell)))
 
 
 @dataclass(slots=True)
@@ -111,9 +112,10 @@ def lines_from_rows(rows: list[list[Cell]], path: str, positional: bool) -> list
 def lines_from_text(text: str, path: str) -> list[Line]:
     """Given a document's text (tab-separated, markdown pipes or spaces), return one line per text line."""
     text = split_stream(text)  # raw text kept verbatim: labels are normalised when matched
+    chrome = has_chrome(text)
     out = []
     for raw in text.split("\n"):
-        if not raw.strip() or FOOTER_RE.match(raw) or CHROME_LINE_RE.search(raw):
+        if not raw.strip() or FOOTER_RE.match(raw) or (chrome and CHROME_LINE_RE.search(raw)):
             continue  # blank, a page footer, or page chrome (script, channel lists)
         stripped = raw.strip()
         markdown = "|" in stripped
@@ -154,9 +156,10 @@ def lines_from_cell_per_line(text: str, path: str) -> list[Line]:
     rows: list[list[Cell]] = []
     current: list[Cell] = []
     has_values = False
+    chrome = has_chrome(text)
     for raw in text.split("\n"):
         t = raw.strip()
-        if not t or FOOTER_RE.match(t) or re.fullmatch(r"\|{2,}", t) or CHROME_LINE_RE.search(t):
+        if not t or FOOTER_RE.match(t) or re.fullmatch(r"\|{2,}", t) or (chrome and CHROME_LINE_RE.search(t)):
             continue
         explicit = t.endswith("|")
         t = t.rstrip("|").strip()

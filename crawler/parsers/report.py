@@ -156,7 +156,8 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
     t2f, t3f = report.formats["t2"], report.formats["t3"]
     report.mixed_format = len({f for f in (t2f, t3f) if f in KNOWN_FORMATS}) == 2
     hint = next((f for f in (t3f, t2f) if f in KNOWN_FORMATS), None) or doc_format_hint(ex.text)
-    signed = tables_signed(ex.text)
+    # the tables printed: only needed for a table not read (most reports read all three)
+    signed = tables_signed(ex.text) if "none" in report.formats.values() else set()
     if not (res.t3_found or res.t4_found):
         report.cells = {k: v for k, v in cells.items() if k.startswith("t2.")}
         untabled_status(report, ex, sections)

@@ -360,7 +360,7 @@ def read_t4_row(line: Line, res: TableResult) -> bool:
             res.warnings.append("table 四: digit run with no unique reading")
             res.t4_found = True
             return True
-        flag = "num" if len(splits(line.run, T4_WIDTH)) == 1 else "inferred"
+        flag = "num" if len(readings_of(tuple(line.run), T4_WIDTH)) == 1 else "inferred"
         for k, v in zip(K.T4_KEYS, cand, strict=True):
             res.cells[k] = CellValue(v, raw, flag, line.path + "-digits")
         res.t4_found = True
@@ -385,6 +385,12 @@ def read_t4_row(line: Line, res: TableResult) -> bool:
     return True
 
 
+@lru_cache(maxsize=2048)
+def readings_of(run: tuple[str, ...], n: int) -> tuple[tuple[int, ...], ...]:
+    """Given a digit run and a cell count, return every reading of it (cached: a row's run is read twice)."""
+    return tuple(splits(run, n))
+
+
 def run_readings(
     run: list[str], n: int, identity: Callable[[tuple[int, ...]], bool]
 ) -> list[tuple[int, ...]]:
@@ -394,10 +400,10 @@ def run_readings(
     is wrong, rather than an unknown hiding it). A run with fewer digits than cells lost some printed blanks:
     when every placement of them gives the same numbers (all digits 0), that one reading is returned.
     """
-    readings = splits(run, n)
+    readings = readings_of(tuple(run), n)
     admitted = [c for c in readings if identity(c)]
     if not admitted and len(readings) == 1:
-        return readings
+        return list(readings)
     digits = "".join(run)
     if not readings and 0 < len(digits) < n and set(digits) == {"0"}:
         return [(0,) * n]
@@ -522,7 +528,7 @@ def store_t3_row(key: str, line: Line, col_order: tuple[str, ...], res: TableRes
     if isinstance(vals[0], tuple):  # digit-run readings
         cands: list[tuple[int, ...]] = vals  # type: ignore[assignment]
         if len(cands) == 1:
-            only_split = len(splits(line.run, T3_WIDTH)) == 1
+            only_split = len(readings_of(tuple(line.run), T3_WIDTH)) == 1
             for c, v in zip(col_order, cands[0], strict=True):
                 res.cells[f"{key}.{c}"] = CellValue(v, raw_run, "num" if only_split else "inferred", line.path + "-digits")
         else:
@@ -530,7 +536,8 @@ def store_t3_row(key: str, line: Line, col_order: tuple[str, ...], res: TableRes
             for c in col_order:
                 res.cells[f"{key}.{c}"] = CellValue(None, raw_run, "unknown", line.path + "-digits")
         return
-    for c, t in zip(col_order, vals, strict=True):
+    toks: list[Tok] = vals  # type: ignore[assignment]
+    for c, t in zip(col_order, toks, strict=True):
         value = t.value
         flag = t.flag
         if value is not None and (t.unit or (isinstance(value, float) and not value.is_integer())):
