@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from twisted.internet.address import IPv4Address, IPv6Address
-from twisted.internet.interfaces import IHostnameResolver, IHostResolution, IResolutionReceiver
+from twisted.internet.interfaces import IHostnameResolver, IHostResolution
 from twisted.internet.threads import deferToThreadPool
 from zope.interface import implementer
 
@@ -101,7 +101,7 @@ class CheckedResolver:
             return resolve_host(normal_host(host), port or None)
         return check_host(host, allow_private=self.allow_private, port=port or None)
 
-    def resolveHostName(self, resolutionReceiver: IResolutionReceiver, hostName: str,
+    def resolveHostName(self, resolutionReceiver: Any, hostName: str,
                         portNumber: int = 0, addressTypes: Sequence[type[Any]] | None = None,
                         transportSemantics: str = "TCP") -> IHostResolution:
         """Resolve ``hostName`` in a thread and report only checked addresses (none: the connect fails)."""
@@ -123,7 +123,7 @@ class CheckedResolver:
             resolutionReceiver.resolutionComplete()
 
         d.addCallbacks(deliver, failed)
-        return resolution
+        return resolution  # type: ignore[return-value]  # provides IHostResolution (zope, not a base class)
 
     def _checked(self, host: str, port: int) -> tuple[str, ...]:
         try:

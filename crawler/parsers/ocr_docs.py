@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from crawler.parsers import images as img_mod
 from crawler.parsers.model import ParseError, Report
@@ -42,7 +43,8 @@ def parse_images(
     """Given the image bytes of one report in reading order, return its Report read by OCR.
 
     Unreadable images are skipped with a warning; more than MAX_PAGES pages are cut with a warning."""
-    frames, warnings = [], []
+    frames: list[Any] = []
+    warnings: list[str] = []
     for n, blob in enumerate(blobs):
         if len(frames) >= MAX_PAGES:
             warnings.append(f"OCR stopped after {MAX_PAGES} pages; {len(blobs) - n} images not read")

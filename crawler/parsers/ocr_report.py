@@ -107,12 +107,12 @@ def key_confidence(ex: Extracted, grid: Grid, report: Report) -> dict[str, float
             if c is not None and cell.text:
                 by_raw[cell.text] = min(c, by_raw.get(cell.text, 1.0))
     out: dict[str, float] = {}
-    for key, cell in report.cells.items():
-        if cell.flag == "derived" or (cell.flag == "unknown" and not cell.raw):
+    for key, value in report.cells.items():
+        if value.flag == "derived" or (value.flag == "unknown" and not value.raw):
             continue
         hit = probe.cells.get(key)
         m = _TAG_RE.match(hit.raw) if hit is not None else None
-        out[key] = confs[int(m.group(1))] if m else by_raw.get(cell.raw, 0.0)
+        out[key] = confs[int(m.group(1))] if m else by_raw.get(value.raw, 0.0)
     return out
 
 
