@@ -19,8 +19,9 @@ MAX_COMBINATIONS = 5000  # readings of ambiguous digit runs tried together again
 
 
 def resolve_pending(cells: dict[str, CellValue], pending: dict[str, list[tuple[int, ...]]], fmt: str) -> list[str]:
-    """Given the cells, the rows with several digit-run readings and the format, fill in the readings that make I1
-    and I2 hold in every column — only if exactly one combination does. Return the row keys resolved."""
+    """Given the cells, the rows with several digit-run readings and the format, fill in each row's reading when
+    every combination that makes I1 and I2 hold in every column reads that row the same way (one combination,
+    or several that differ only in other rows). Return the row keys resolved."""
     if not pending or fmt not in K.T3_ROWS:
         return []
     rows = list(pending)
@@ -38,13 +39,17 @@ def resolve_pending(cells: dict[str, CellValue], pending: dict[str, list[tuple[i
 
         if t3_balances(val, fmt):
             good.append(combo)
-    if len(good) != 1:
-        return []
-    for r, cand in zip(rows, good[0], strict=True):
+    resolved = []
+    for i, r in enumerate(rows):
+        readings = {combo[i] for combo in good}
+        if len(readings) != 1:
+            continue  # no combination holds, or those that hold read this row differently
+        (cand,) = readings
         for c, v in zip(K.T3_COLS, cand, strict=True):
             cell = cells[f"{r}.{c}"]
             cells[f"{r}.{c}"] = CellValue(v, cell.raw, "inferred", cell.path)
-    return rows
+        resolved.append(r)
+    return resolved
 
 
 def derive(cells: dict[str, CellValue], fmt: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.parsers import Report, parse_document
+from crawler.parsers import CellValue, Report, parse_document
 from crawler.parsers.keys import T3_COLS, T4_KEYS
 from crawler.parsers.labels import doc_format_hint
 from tests.parsers.invariant import rule_violations
@@ -290,3 +290,58 @@ def test_footer_script_before_table_two_does_not_make_it_gov2019() -> None:
     assert report.formats["t2"] == "gov2021"
     assert [report.value(f"t2.normative_doc.{c}") for c in ("issued", "repealed", "in_force")] == [12, 10, 334]
     assert not any(k.startswith("t2.procurement") for k in report.cells)
+
+
+# --- the joint resolver: a row is read when every admissible combination reads it the same way ------------
+REAL = Path(__file__).parent.parent / "fixtures" / "real"
+
+
+def _pending_case(extra: dict[str, list[tuple[int, ...]]]) -> tuple[dict, dict[str, list[tuple[int, ...]]]]:
+    """Given alternative readings per row, return 001's cells with those rows unknown, and the pending readings
+    (the printed reading first)."""
+    report = parse_document((REAL / "001.txt").read_bytes(), source="001")
+    cells = dict(report.cells)
+    pending = {}
+    for row, alts in extra.items():
+        printed = tuple(cells[f"{row}.{c}"].value for c in T3_COLS)
+        pending[row] = [printed, *alts]
+        for c in T3_COLS:
+            cells[f"{row}.{c}"] = CellValue(None, "run", "unknown", "text-digits")
+    return cells, pending
+
+
+def _swap(row: tuple[int, ...], d: int) -> tuple[int, ...]:
+    """Move d from the natural to the commercial column (the row's total unchanged)."""
+    return (row[0] - d, row[1] + d, *row[2:])
+
+
+@pytest.mark.parametrize(
+    ("case", "resolved"),
+    [
+        ("one_row_two_readings", {"t3.outcome.granted"}),  # the alternative breaks I2
+        ("two_rows_swappable", set()),  # two combinations hold, reading both rows differently
+        ("two_swappable_and_one_fixed", {"t3.outcome.withheld.process_info"}),  # only the third row agrees
+    ],
+)
+def test_joint_resolution_reads_rows_all_admissible_combinations_agree_on(case: str, resolved: set[str]) -> None:
+    from crawler.parsers.resolve import resolve_pending
+
+    base, _ = _pending_case({})
+    granted = tuple(base[f"t3.outcome.granted.{c}"].value for c in T3_COLS)
+    partial = tuple(base[f"t3.outcome.partial.{c}"].value for c in T3_COLS)
+    assert granted[0] >= 1 and partial[0] >= 1  # 001 has applicants of natural persons in both rows
+    extra = {
+        "one_row_two_readings": {"t3.outcome.granted": [_swap(granted, 1)]},
+        "two_rows_swappable": {"t3.outcome.granted": [_swap(granted, 1)], "t3.outcome.partial": [_swap(partial, -1)]},
+        "two_swappable_and_one_fixed": {
+            "t3.outcome.granted": [_swap(granted, 1)],
+            "t3.outcome.partial": [_swap(partial, -1)],
+            "t3.outcome.withheld.process_info": [(9, 9, 9, 9, 9, 9, 54)],
+        },
+    }[case]
+    cells, pending = _pending_case(extra)
+    got = set(resolve_pending(cells, pending, "gov2021"))
+    assert got == resolved
+    for row in pending:
+        values = tuple(cells[f"{row}.{c}"].value for c in T3_COLS)
+        assert values == (pending[row][0] if row in resolved else (None,) * 7)
