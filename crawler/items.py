@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 import scrapy
+
+
+def body_summary(body: Any) -> Any:
+    """Given a response body (bytes), return what a feed export writes instead of the bytes: their size and
+    sha256 (``-O items.jsonl`` stays JSON; the bytes themselves are in the archive, ``ogi doc SHA256``)."""
+    if isinstance(body, bytes | bytearray | memoryview):
+        data = bytes(body)
+        return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return body
+
+
+def text_of(value: Any) -> Any:
+    """Given a field value, return it with any bytes decoded (latin-1: headers are bytes on the wire)."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("latin-1")
+    if isinstance(value, dict):
+        return {text_of(k): text_of(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [text_of(v) for v in value]
+    return value
 
 
 class DocumentItem(scrapy.Item):
@@ -12,8 +35,9 @@ class DocumentItem(scrapy.Item):
     url = scrapy.Field()  # the requested URL
     final_url = scrapy.Field()  # after redirects
     http_status = scrapy.Field()
-    headers = scrapy.Field()  # dict[str, str]
-    body = scrapy.Field()  # bytes (b"" for a 304)
+    headers = scrapy.Field(serializer=text_of)  # dict[str, str]
+    # bytes (b"" for a 304) for the pipeline; a feed export (-O items.jsonl) writes {size, sha256} instead
+    body = scrapy.Field(serializer=body_summary)
     content_type = scrapy.Field()
     fetched_at = scrapy.Field()  # ISO-8601 UTC
     not_modified = scrapy.Field()  # True for a 304 answer to a conditional request
@@ -28,7 +52,7 @@ class DocumentItem(scrapy.Item):
     agency = scrapy.Field()
     region = scrapy.Field()
     level = scrapy.Field()
-    request_headers = scrapy.Field()  # for WARC request records
+    request_headers = scrapy.Field(serializer=text_of)  # for WARC request records
     method = scrapy.Field()
 
 

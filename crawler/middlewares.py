@@ -106,7 +106,8 @@ class SafetyMiddleware:
             await asyncio.to_thread(check_url, request.url, allow_private=self.allow_private)
         except UnsafeURL as exc:
             kind = str(exc).rsplit(": ", 1)[-1].split()[0] if ": " in str(exc) else "address"
-            self._refuse(request, f"unsafe/{kind}", str(exc))
+            # a name that does not resolve is not unsafe: it is a DNS failure (docs/crawler.md, reasons)
+            self._refuse(request, "dns" if kind == "unresolvable" else f"unsafe/{kind}", str(exc))
 
 
 class HostMapMiddleware:

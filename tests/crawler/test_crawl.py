@@ -143,7 +143,7 @@ def test_private_address_refused_without_flag(tmp_path, portal_server):
     db = tmp_path / "p.db"
     url = f"http://127.0.0.1:{portal_server.port}/zfxxgknb/"
     result = run_ogi("crawl", "--db", str(db), "--url", url, "--quiet")
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 1, result.stderr[-2000:]  # the run failed (issue 13: exit 1, was 0)
     reasons = query(db, "SELECT reason FROM failures")
     assert ("unsafe/loopback",) in reasons
     assert not any(k.startswith(f"http://127.0.0.1:{portal_server.port}") for k in portal_server.portal.hits)

@@ -199,7 +199,7 @@ def test_robots_403_refuses_the_host(tmp_path, portal_server):
     column = "http://closed.fixture.test/zfxxgknb/"
     result = run_ogi("crawl", "--db", str(db), "--allow-private", "--host-map",
                      f"fixture.test=127.0.0.1:{portal_server.port}", "--fast", "--quiet", "--url", column)
-    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.returncode == 1, result.stderr[-2000:]  # the only source failed: the run failed (issue 13)
     assert query(db, "SELECT url, reason FROM failures") == [(column, "robots/403")]
     assert query(db, "SELECT status FROM run_sources") == [("failed",)]
     hits = [u for u in portal_server.portal.hits if "closed.fixture.test" in u]

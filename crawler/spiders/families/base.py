@@ -92,6 +92,21 @@ class ReportSpider(scrapy.Spider):
     level: str | None = None
     start_urls: list[str] = []  # noqa: RUF012 (scrapy convention)
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Any:
+        """Given the crawler and the spider arguments, return the spider. ``-a mode=full|light|revisions``
+        sets ``OGI_MODE`` (a ``-s OGI_MODE=`` still wins); a spider started without ``url``, ``sources`` or
+        ``source`` (``scrapy crawl ogi_base``, ``scrapy check``) runs without the archive pipeline, so it
+        never creates or changes an ``ogi.db``."""
+        from crawler.modes import crawl_mode
+
+        if kwargs.get("mode") is not None:
+            crawler.settings.set("OGI_MODE", crawl_mode({"OGI_MODE": kwargs["mode"]}), priority="spider")
+        if not any(kwargs.get(k) for k in ("url", "sources", "source")):
+            logger.warning("%s: no start URL (give -a url=…): nothing is written to the archive", cls.name)
+            crawler.settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+        return super().from_crawler(crawler, *args, **kwargs)
+
     def __init__(
         self,
         url: str | None = None,
@@ -423,7 +438,8 @@ class ReportSpider(scrapy.Spider):
 def failure_reason(failure: Failure) -> tuple[str, str]:
     """(reason, detail) for a Twisted failure of a request."""
     from scrapy.exceptions import IgnoreRequest
-    from twisted.internet import error as net
+
+    from crawler.reasons import network_reason
 
     exc = failure.value
     detail = f"{type(exc).__name__}: {exc}"[:500]
@@ -440,20 +456,8 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
         if "robots.txt" in str(exc):
             return "robots", str(exc)
         return "ignored", detail
-    if isinstance(exc, net.TimeoutError | net.TCPTimedOutError) or "timeout" in type(exc).__name__.lower():
-        return "timeout", detail
-    if isinstance(exc, net.DNSLookupError):
-        return "dns", detail
-    if isinstance(exc, net.ConnectionRefusedError):
-        return "connection-refused", detail
-    text = str(exc)
-    if "max size" in text or "maxsize" in text.lower() or "larger than download" in text:
-        return "too-large", detail
-    if "SSL" in text or "TLS" in text or "certificate" in text.lower():
-        return "tls", detail
-    if isinstance(exc, net.ConnectError | net.ConnectionLost) or "Connection" in type(exc).__name__:
-        return "connection", detail
-    return "error", detail
+    # dns, timeout, connection-refused, reset, truncated, too-large, tls, connection, error (crawler/reasons.py)
+    return network_reason(exc), detail
 
 
 def anchor_rows(selector: Any) -> Iterator[tuple[str | None, str, str | None, str | None]]:
