@@ -55,10 +55,15 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.RetryAfterMiddleware": 550,
     "crawler.middlewares.ConditionalRequestMiddleware": 560,
+    # Scrapy's cookie jar with the Public Suffix List from tldextract's bundled snapshot (no download)
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.cookies.OfflineCookiesMiddleware": 700,
 }
 SPIDER_MIDDLEWARES = {
-    "crawler.middlewares.LinkLedgerMiddleware": 850,  # a document link twice in a run: a recorded duplicate
     "crawler.middlewares.CrawlModeMiddleware": 800,  # light skips, revisions starts
+    # a document link twice in a run is a recorded duplicate; nearer the engine than the mode middleware, so it
+    # also sees the revisions pass's start requests (else the dupefilter drops the repeat silently)
+    "crawler.middlewares.LinkLedgerMiddleware": 750,
     "crawler.losses.LossMiddleware": 950,  # beyond DEPTH_LIMIT, an empty/error list page: a recorded loss
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
