@@ -67,6 +67,7 @@ SPIDER_MIDDLEWARES = {
     "crawler.losses.LossMiddleware": 950,  # beyond DEPTH_LIMIT, an empty/error list page: a recorded loss
 }
 ITEM_PIPELINES = {"crawler.pipelines.ArchivePipeline": 300}
+SPIDER_CONTRACTS = {"crawler.contracts.SamplePageContract": 10}  # scrapy check: @sample_page
 
 # OGI settings (the `ogi crawl` command fills these from its options)
 OGI_DB = "ogi.db"

@@ -26,6 +26,12 @@ class AutoSpider(*(getattr(m, m.SPIDER_CLASS) for m in FAMILIES)):  # type: igno
     family = "auto"
 
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        """Given a list page, yield its report-link and next-page requests and what it lists.
+
+        @sample_page
+        @returns requests 1
+        @returns items 1
+        """
         family = ctx.get("family") or detect_family(response)
         module = BY_NAME.get(family) or BY_NAME["generic"]
         self.crawler.stats.inc_value(f"ogi/family/{module.family}")

@@ -57,6 +57,12 @@ class GenericListSpider(ReportSpider):
     family = "generic"
 
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        """Given a list page, yield its report-link and next-page requests and what it lists.
+
+        @sample_page
+        @returns requests 1
+        @returns items 1
+        """
         return self.generic_parse_list(response, ctx)
 
     def generic_parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:

@@ -91,6 +91,11 @@ class GkmlptSpider(ReportSpider):
     family = "gkmlpt"
 
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        """Given a list page, yield its report-link and next-page requests and what it lists.
+
+        @sample_page
+        @returns requests 1
+        """
         return self.gkmlpt_parse_list(response, ctx)
 
     def gkmlpt_api_url(self, base: str, cat: str, page: int, sid: str) -> str:

@@ -77,6 +77,12 @@ class HanwebJpageSpider(ReportSpider):
     family = "hanweb"
 
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        """Given a list page, yield its report-link and next-page requests and what it lists.
+
+        @sample_page
+        @returns requests 1
+        @returns items 1
+        """
         return self.hanweb_parse_list(response, ctx)
 
     def hanweb_rows(self, response: Response, fragments: list[str], ctx: dict[str, Any], hub: bool,

@@ -270,6 +270,12 @@ class TrsDynamicSpider(ReportSpider):
     family = "trs_dynamic"
 
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
+        """Given a list page, yield its report-link and next-page requests and what it lists.
+
+        @sample_page
+        @returns requests 1
+        @returns items 1
+        """
         return self.trs_dynamic_parse_list(response, ctx)
 
     def trs_dynamic_parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
