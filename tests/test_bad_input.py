@@ -4,6 +4,7 @@ stderr, no traceback — and no read command creates or changes a file."""
 from __future__ import annotations
 
 import hashlib
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -54,6 +55,9 @@ CASES: list[tuple[str, int, str]] = [
     ("export --db {good} --format nosuch", 2, "Invalid value for '--format'"),
     ("serve --db {good} --port 99999", 2, "99999 is not in the range"),
     ("serve --db {root}/empty.db", 2, "empty file"),
+    ("serve --db {good} --port {busy}", 2, "Address already in use"),
+    ("serve --db {good} --host no-such-interface.invalid", 2, "not an address of this machine"),
+    ("demo --db {root}/d.db --port {busy}", 2, "Address already in use"),
     ("serve --db {root}/other.db", 2, "not an OGI archive"),
     ("sources --db {root}/empty.db", 2, "empty file"),
     ("sources --db {root}/newer.db", 2, "newer than this program"),
@@ -91,9 +95,12 @@ def _snapshot(root: Path) -> dict[str, str]:
 @pytest.mark.parametrize(("line", "code", "fragment"), CASES, ids=[c[0].split(" {")[0] + f" [{i}]"
                                                                     for i, c in enumerate(CASES)])
 def test_bad_input_is_one_clear_line(files: dict[str, Path], line: str, code: int, fragment: str) -> None:
-    args = line.format(root=files["root"], good=files["good"]).split()
-    before = _snapshot(files["root"])
-    result = CliRunner().invoke(cli, args)
+    with socket.socket() as busy:  # a port something already listens on
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        args = line.format(root=files["root"], good=files["good"], busy=busy.getsockname()[1]).split()
+        before = _snapshot(files["root"])
+        result = CliRunner().invoke(cli, args)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == code, (result.exit_code, result.output)
     err = [ln for ln in result.stderr.splitlines() if ln.strip() and not ln.startswith(("Usage:", "Try "))]

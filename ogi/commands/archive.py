@@ -246,8 +246,9 @@ def serve_cmd(db: str, port: int, host: str, allow_download: bool, debug_pages: 
     """
     from archive import ArchiveError
     from archive.serve import serve
-    from ogi.commands.errors import BadInput
+    from ogi.commands.errors import BadInput, check_listen
 
+    check_listen(host, port)  # a port in use is one line, exit 2 (not the server's error after start-up)
     try:
         serve(db, host=host, port=port, allow_download=allow_download, debug_pages=debug_pages)
     except ArchiveError as exc:  # not an archive (of this schema version): bad input

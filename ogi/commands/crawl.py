@@ -261,6 +261,10 @@ def demo_cmd(db: str, no_serve: bool, port: int) -> None:
     """
     from ogi.demo.portal import FJ_URL, HUB_URL, Portal, PortalServer
 
+    if not no_serve:
+        from ogi.commands.errors import check_listen
+
+        check_listen("127.0.0.1", port)  # before crawling: a port in use is one line, exit 2
     check_archive_path(db)
     portal = Portal(slow_seconds=2.0)
     server = PortalServer(portal).start()

@@ -33,3 +33,21 @@ def open_readonly(db: str | Path) -> Any:
         return open_archive(db, readonly=True)
     except ArchiveError as exc:
         raise BadInput(str(exc)) from None
+
+
+def check_listen(host: str, port: int) -> None:
+    """Given the interface and port a server will listen on, raise BadInput (one line) when it cannot bind
+    there now (port in use, no such address), instead of the server's own error after start-up."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise BadInput(f"--host {host}: not an address of this machine ({exc})") from None
+    family, kind, proto, _name, addr = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+        except OSError as exc:
+            raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

@@ -18,11 +18,17 @@ from ogi.cli import cli
 from tests.conftest import REAL
 
 
+# the served archive answers on a read-only mount (Datasette opens it immutable there)
+SERVE = ("import asyncio; from archive.serve import make_datasette; ds = make_datasette('{db}'); "
+         "r = asyncio.run(ds.client.get('/ogi/reports.json?_shape=array')); "
+         "assert r.status_code == 200 and len(r.json()) == 2, r.status_code")
+
+
 def _digest(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
-@pytest.fixture()
+@pytest.fixture
 def archive(tmp_path: Path) -> Path:
     db = tmp_path / "ro" / "ogi.db"
     db.parent.mkdir()
@@ -86,7 +92,8 @@ def test_read_commands_on_a_read_only_mount(archive: Path, tmp_path: Path) -> No
               f"! touch {mnt}/probe 2>/dev/null && "
               f"{ogi} export --db {mnt}/ogi.db --format csv -o {out} && "
               f"{ogi} sources --db {mnt}/ogi.db > /dev/null && "
-              f"{ogi} status --db {mnt}/ogi.db > /dev/null")
+              f"{ogi} status --db {mnt}/ogi.db > /dev/null && "
+              f"{sys.executable} -c \"{SERVE.format(db=mnt / 'ogi.db')}\"")
     proc = subprocess.run([unshare, "-m", "sh", "-c", script], capture_output=True, text=True, timeout=120)
     if proc.returncode != 0 and "mount" in proc.stderr and "permission" in proc.stderr.lower():
         pytest.skip(f"mount not permitted here: {proc.stderr.strip()}")
