@@ -59,6 +59,7 @@ def test_demo_runs_offline_quietly_with_consistent_counts(tmp_path: Path) -> Non
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
     assert "Traceback" not in out
+    assert not [ln for ln in out.splitlines() if " ERROR " in ln or " WARNING " in ln], out  # quiet
     assert "NONLOOPBACK" not in out, [ln for ln in out.splitlines() if "NONLOOPBACK" in ln]
     assert not (home / ".cache" / "python-tldextract").exists()  # nothing fetched, nothing cached
     run = re.search(r"^run \d+: \w+ \(.*responses (\d+), failures (\d+)\)$", proc.stdout, re.M)
