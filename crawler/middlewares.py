@@ -7,7 +7,8 @@ Settings are read once in ``from_crawler``.
   it) and off-site URLs, including redirect targets. The refusal reaches the spider's errback as
   :class:`RefusedRequest` with a ``reason`` (``unsafe/loopback``, ``offsite``, …).
 * ``HostMapMiddleware``: ``OGI_HOST_MAP = {"fixture.test": "127.0.0.1:8765"}`` sends requests for
-  ``*.fixture.test`` through that loopback server as an HTTP proxy, so URLs keep their real shape.
+  ``*.fixture.test`` through that loopback server as an HTTP proxy, so URLs keep their real shape (``https://``
+  ones too: :mod:`crawler.hostmap` fetches them from the server without a CONNECT tunnel).
 * ``RetryAfterMiddleware``: Scrapy's RetryMiddleware, plus a wait: ``Retry-After`` when the server sends it
   (up to ``OGI_RETRY_AFTER_MAX``), else ``OGI_RETRY_BACKOFF * 2**n``.
 * ``RobotsMiddleware``: Scrapy's RobotsTxtMiddleware, except that a robots.txt answered with 401/403 refuses
@@ -48,6 +49,7 @@ from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.gateway import ArchiveGateway
+from crawler.hostmap import MAPPED
 from crawler.items import LinkDecisionItem
 from crawler.modes import FOUND, crawl_mode
 from crawler.safety import UnsafeURL, check_address, check_url, same_site
@@ -125,6 +127,7 @@ class HostMapMiddleware:
         target = mapped_proxy(urlsplit(request.url).hostname or "", self.host_map)
         if target is not None:
             request.meta["proxy"] = f"http://{target}"
+            request.meta[MAPPED] = True  # https too: crawler.hostmap fetches it from the server in plain HTTP
 
 
 def retry_after_seconds(value: bytes | str | None) -> float | None:

@@ -44,6 +44,9 @@ DEPTH_LIMIT = 12
 # egress checked at connect time (crawler/egress.py): every connection resolves again, only checked addresses
 # are connected to, a name that does not resolve is refused (fail closed); no DNS cache
 TWISTED_DNS_RESOLVER = "crawler.egress.CheckedResolver"
+# https pages of OGI_HOST_MAP hosts (replays, the demo) come from the mapped loopback server in plain HTTP;
+# every other request goes through Scrapy's own HTTP/1.1 handler unchanged (crawler/hostmap.py)
+DOWNLOAD_HANDLERS = {"https": "crawler.hostmap.HostMapHTTPSDownloadHandler"}
 DNSCACHE_ENABLED = False
 OGI_PROXY_HOSTS: list[str] = []  # operator proxies reached unchecked (also the hosts of the *_proxy variables)
 
