@@ -253,12 +253,19 @@ config_option = click.option("--config", "config_path", default=None, type=click
                              help="Schedule config file (default: $OGI_SCHEDULE_CONFIG or the bundled schedule.yaml).")
 
 
+class BadConfig(click.ClickException):
+    """A config file that cannot be used: one line naming the setting, exit 2 (bad input)."""
+
+    exit_code = 2
+
+
 def config_or_fail(path: str | None) -> ScheduleConfig:
-    """Given a config path (None: the default), return the config; a ClickException naming the setting if invalid."""
+    """Given a config path (None: the default), return the config; BadConfig (exit 2) naming the setting if
+    invalid."""
     try:
         return load_config(path)
     except ConfigError as e:
-        raise click.ClickException(str(e)) from e
+        raise BadConfig(str(e)) from None
 
 
 def service_logging() -> None:

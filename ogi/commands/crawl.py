@@ -25,10 +25,12 @@ MODE_HELP = ("full: list pages, new links, known documents re-checked conditiona
 
 def sources_or_exit(path: str | Path | None) -> list[SourceInfo]:
     """The sources of ``path`` (default: the bundled registry); a SourcesError becomes a one-line CLI error."""
+    from ogi.commands.errors import BadInput
+
     try:
         return load_sources(path)
     except SourcesError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise BadInput(str(exc)) from None
 
 
 def show_progress(stats: dict[str, Any], seconds: float) -> None:
@@ -174,15 +176,17 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], discover_url
 
         ogi crawl --mode light --db ogi.db
     """
+    from ogi.commands.errors import BadInput
+
     known = {s.name: s for s in sources_or_exit(sources_file)}
     chosen: list[SourceInfo] = []
     for name in source_names:
         if name not in known:
-            raise click.ClickException(f"unknown source {name!r} (see `ogi sources`)")
+            raise BadInput(f"unknown source {name!r} (see `ogi sources`)")
         chosen.append(known[name])
     for url in urls:
         if not url.startswith(("http://", "https://")):
-            raise click.ClickException(f"not an http(s) URL: {url!r}")
+            raise BadInput(f"not an http(s) URL: {url!r}")
         chosen.append(SourceInfo(name=url, url=url))
     for start in discover_urls:  # ogi discover's columns (family left to the spider's own detection)
         from ogi.commands.discover import parse_host_map as discover_host_map

@@ -59,7 +59,7 @@ def test_bad_config_is_a_clear_error(db, tmp_path):
     bad.write_text("timezone: Nowhere/Land\njobs: {}\n")
     for command, extra in ((schedule, ["--list"]), (run_now, []), (status, [])):
         result = CliRunner().invoke(command, ["--db", db, "--config", str(bad), *extra])
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # bad input (issue 13: one line, exit 2; was 1)
         assert "timezone" in result.output
         assert "Traceback" not in result.output
 
