@@ -111,20 +111,24 @@ _WIDE_SQL = (
 def iter_wide(arc: Archive, keys: list[str]) -> Iterator[tuple[Any, ...]]:
     """Given an archive and the key columns, yield one row per current report (also one without any cell):
     :data:`WIDE_LEAD`, then the value of each key (None when the report has no such cell or it was
-    unreadable)."""
+    unreadable). Streams: the current versions and their cells are merged in (report, version) order."""
     meta = version_meta(arc)
     col = {k: i for i, k in enumerate(keys)}
-    vid_at, key_at, value_at = (queries.LONG_COLUMNS.index(n) for n in ("version_id", "key", "value"))
-    values: dict[int, dict[int, Any]] = {}
-    for row in queries.iter_long_rows(arc):
-        i = col.get(row[key_at])
-        if i is not None:
-            values.setdefault(int(row[vid_at]), {})[i] = row[value_at]
+    rid_at, vid_at, key_at, value_at = (queries.LONG_COLUMNS.index(n)
+                                        for n in ("report_id", "version_id", "key", "value"))
+    cells = iter(queries.iter_long_rows(arc))
+    pending = next(cells, None)
     empty = (None,) * len(META_COLUMNS)
     for report_id, vid, agency, year, province, sha256, url in arc.conn.execute(_WIDE_SQL).fetchall():
-        cells = values.get(int(vid), {})
-        yield (report_id, vid, agency, year, province, *meta.get(int(vid), empty), sha256, url,
-               *(cells.get(i) for i in range(len(keys))))
+        values: list[Any] = [None] * len(keys)
+        while pending is not None and (pending[rid_at], pending[vid_at]) < (report_id, vid):
+            pending = next(cells, None)  # a cell of no current version listed here (cannot happen; skipped)
+        while pending is not None and (pending[rid_at], pending[vid_at]) == (report_id, vid):
+            i = col.get(pending[key_at])
+            if i is not None:
+                values[i] = pending[value_at]
+            pending = next(cells, None)
+        yield (report_id, vid, agency, year, province, *meta.get(int(vid), empty), sha256, url, *values)
 
 
 def codebook_csv(arc: Archive, *, shape: str = "long") -> str:
@@ -186,10 +190,31 @@ def write_csv(arc: Archive, out: IO[str], codebook: Path | None = None,
 write_long_csv_with_codebook = write_csv
 
 
+PARQUET_BATCH = 100_000  # rows per row group: memory stays bounded on a large archive
+
+
+def _arrow_column(name: str, column: list[Any], numeric: set[str]) -> tuple[Any, Any]:
+    """Given a column's name and values, return its pyarrow (field, array): ids and years int64, values and
+    counts float64 (one type per column; the raw text keeps what was printed), everything else string."""
+    import pyarrow as pa
+
+    if name in ("report_id", "version_id", "year"):
+        typ: Any = pa.int64()
+    elif name in numeric:
+        typ = pa.float64()
+        column = [None if v is None else float(v) for v in column]
+    else:
+        typ = pa.string()
+        column = [None if v is None else str(v) for v in column]
+    return pa.field(name, typ), pa.array(column, type=typ)
+
+
 def write_parquet(arc: Archive, out: IO[bytes], codebook: Path | None = None,
                   options: ExportOptions | None = None) -> list[str]:
-    """Given an archive and a binary stream, write the long (or wide) table as Parquet (values as float64 so
-    a column holds one type; raw text keeps what was printed) and its codebook CSV at ``codebook``."""
+    """Given an archive and a binary stream, write the long (or wide) table as Parquet, in row groups of
+    :data:`PARQUET_BATCH` rows, and its codebook CSV at ``codebook``."""
+    import itertools
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -197,28 +222,26 @@ def write_parquet(arc: Archive, out: IO[bytes], codebook: Path | None = None,
     if options.shape == "wide":
         keys = wide_keys(arc)
         names: tuple[str, ...] = (*WIDE_LEAD, *keys)
-        rows = list(iter_wide(arc, keys))
+        rows: Iterator[tuple[Any, ...]] = iter_wide(arc, keys)
         numeric = set(keys) | {"checks_failed", "checks_unknown"}
     else:
-        names = long_columns()
-        rows = list(iter_long(arc))
-        numeric = {"value", "checks_failed", "checks_unknown"}
-    ints = {"report_id", "version_id", "year"}
-    fields, arrays = [], []
-    for i, name in enumerate(names):
-        column = [r[i] for r in rows]
-        if name in ints:
-            typ: Any = pa.int64()
-        elif name in numeric:
-            typ = pa.float64()
-            column = [None if v is None else float(v) for v in column]
-        else:
-            typ = pa.string()
-            column = [None if v is None else str(v) for v in column]
-        fields.append(pa.field(name, typ))
-        arrays.append(pa.array(column, type=typ))
-    table = pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata={b"ogi.shape": options.shape.encode()}))
-    pq.write_table(table, out)
+        names, rows, numeric = long_columns(), iter_long(arc), {"value", "checks_failed", "checks_unknown"}
+    writer = None
+    try:
+        while True:
+            batch = list(itertools.islice(rows, PARQUET_BATCH))
+            if not batch and writer is not None:
+                break
+            cols = [_arrow_column(n, [r[i] for r in batch], numeric) for i, n in enumerate(names)]
+            schema = pa.schema([f for f, _a in cols], metadata={b"ogi.shape": options.shape.encode()})
+            if writer is None:
+                writer = pq.ParquetWriter(out, schema)
+            writer.write_table(pa.Table.from_arrays([a for _f, a in cols], schema=schema))
+            if len(batch) < PARQUET_BATCH:
+                break
+    finally:
+        if writer is not None:
+            writer.close()
     return _write_codebook(arc, codebook, options)
 
 

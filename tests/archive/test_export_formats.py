@@ -107,3 +107,24 @@ def test_excel_csv_starts_with_a_bom_and_reads_back(db: Path, tmp_path: Path) ->
     assert plain.read_bytes() == data[3:]
     with out.open(encoding="utf-8-sig") as fh:
         assert any("年" in (r.get("title") or "") for r in csv.DictReader(fh))
+
+
+def test_parquet_is_written_in_bounded_row_groups(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large archive is written batch by batch (row groups), the same table as in one go."""
+    import pyarrow.parquet as pq
+
+    import archive.export as export
+    from archive import open_archive
+
+    arc = open_archive(db, readonly=True)
+    try:
+        whole, parts = tmp_path / "whole.parquet", tmp_path / "parts.parquet"
+        with whole.open("wb") as fh:
+            export.write_parquet(arc, fh, None)
+        monkeypatch.setattr(export, "PARQUET_BATCH", 50)
+        with parts.open("wb") as fh:
+            export.write_parquet(arc, fh, None)
+    finally:
+        arc.close()
+    assert pq.ParquetFile(parts).metadata.num_row_groups > 1
+    assert pq.read_table(parts).equals(pq.read_table(whole))
