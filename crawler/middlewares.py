@@ -120,7 +120,7 @@ class HostMapMiddleware:
     def from_crawler(cls, crawler: Crawler) -> HostMapMiddleware:
         host_map = dict(crawler.settings.getdict("OGI_HOST_MAP"))
         if not host_map:
-            raise NotConfigured("OGI_HOST_MAP is empty")
+            raise NotConfigured  # OGI_HOST_MAP is empty (no message: Scrapy would print a warning on every crawl)
         return cls(host_map)
 
     def process_request(self, request: Request) -> None:
