@@ -66,6 +66,7 @@ class Line:
     run: list[str] = field(default_factory=list)  # digit-run tokens when cell boundaries were lost
     tail: list[str] | None = None  # pipe-table cells after the label, empties kept (their positions hold)
     cells: list[Cell] | None = None  # the grid cells (for header rows: column labels by position)
+    placed: bool = False  # one token per grid column (not positional: an empty is unknown, never packed)
 
     @property
     def header_cols(self) -> list[tuple[int, int, str]]:
@@ -83,7 +84,10 @@ class Line:
 def lines_from_rows(rows: list[list[Cell]], path: str, positional: bool) -> list[Line]:
     """Given grid rows, return one line per row: labels up to the last non-value cell, values after it.
 
-    With `positional` an empty cell is a printed blank (0); otherwise it is counted in `missing`.
+    With `positional` an empty cell is a printed blank (0). Otherwise (OCR, lost-cell text) an empty cell marked
+    ``blank`` is a printed blank; when the value cells carry their columns (``Cell.col``) each keeps its column
+    and an unmarked empty one is an unknown in place (maybe a value not read: never 0, never shifted); without
+    columns the empties are counted in `missing`.
     """
     out = []
     for row in rows:
@@ -92,20 +96,45 @@ def lines_from_rows(rows: list[list[Cell]], path: str, positional: bool) -> list
             if c.text and not is_value_text(c.text):
                 last_label = i
         labels = [norm_label(c.text) for c in row[: last_label + 1] if c.text]
-        vals: list[Tok] = []
+        cells = [c for c in row[last_label + 1 :] if not c.copy]
         missing = 0
-        for c in row[last_label + 1 :]:
-            if c.copy:
-                continue
-            if c.text:
-                vals.append(make_tok(c.text))
-            elif positional:
-                vals.append(Tok("", 0, "blank"))
-            else:
-                missing += 1
-        line = Line(labels, vals, path, missing, cells=row)
+        placed = not positional and bool(cells) and all(c.col is not None for c in cells)
+        if placed:
+            vals = placed_tokens(cells)
+        else:
+            vals = []
+            for c in cells:
+                if c.text:
+                    vals.append(make_tok(c.text))
+                elif positional or c.blank:
+                    vals.append(Tok("", 0, "blank"))
+                else:
+                    missing += 1
+        line = Line(labels, vals, path, missing, cells=row, placed=placed)
         detect_run(line)
         out.append(line)
+    return out
+
+
+def placed_tokens(cells: list[Cell]) -> list[Tok]:
+    """Given a row's value cells with known columns (not positional), return one token per column, in order:
+    a printed value; a blank where the cell is marked printed empty; else unknown (a value maybe not read).
+    Several cells in one column (two boxes where one value belongs) are one unknown: never glued, never shifted."""
+    by_col: dict[int, list[Cell]] = {}
+    for c in cells:
+        by_col.setdefault(c.col, []).append(c)  # type: ignore[arg-type]
+    out = []
+    for col in sorted(by_col):
+        group = by_col[col]
+        printed = [c.text for c in group if c.text]
+        if len(printed) > 1:
+            out.append(Tok(" ".join(printed), None, "unknown"))
+        elif printed:
+            out.append(make_tok(printed[0]))
+        elif all(c.blank for c in group):
+            out.append(Tok("", 0, "blank"))
+        else:
+            out.append(Tok("", None, "unknown"))
     return out
 
 
@@ -252,8 +281,8 @@ def make_tok(raw: str) -> Tok:
 
 def detect_run(line: Line) -> None:
     """Mark value tokens that are really glued digit runs (`640020470`, `230 000023`)."""
-    if line.tail is not None and len(line.tail) >= T3_WIDTH:
-        return  # a pipe table row with its cell positions: no glued digits to split
+    if (line.tail is not None and len(line.tail) >= T3_WIDTH) or line.placed:
+        return  # a pipe table row, or grid cells in their columns: no glued digits to split across cells
     if line.vals and all(t.raw.isdigit() for t in line.vals):
         digits = sum(len(t.raw) for t in line.vals)
         if (len(line.vals) < T3_WIDTH and digits >= MIN_RUN_DIGITS) or any(len(t.raw) > 1 and t.raw[0] == "0" for t in line.vals):

@@ -36,6 +36,7 @@ class Cell:
     col: int | None = None  # grid column of its left edge (None: position unknown, e.g. a text line)
     span: int = 1  # colspan in the grid
     copy: bool = False  # a rowspan continuation of a merged cell (label context only, never a value)
+    blank: bool = False  # an empty cell known to be printed empty (OCR: no ink in its box): 0 even when not positional
 
 
 @dataclass(slots=True)
@@ -51,6 +52,8 @@ class Extracted:
     published_hint: str | None = None  # meta PubDate or similar, any common date format
     images: list[str] = field(default_factory=list)  # image sources inside the body
     positional: bool = True  # True when empty cells in `rows` are real printed blanks (HTML, DOCX)
+    # with positional=False, a value cell carrying `col` keeps its column and an empty one is unknown (maybe lost)
+    # unless `Cell.blank` says it was printed empty; cells with no `col` are packed and their empties counted
     warnings: list[str] = field(default_factory=list)  # what the reader lost (pages, cells): copied to the report
     agency_hint: str | None = None  # the page's meta ContentSource / SiteName (below the title and metadata block)
     scanned: bool = False  # every page is a picture: no text layer, a page-sized image on each page (PDF)

@@ -77,6 +77,7 @@ class OcrPage:
     height: int
     skew: float
     boxes: list[OcrBox]
+    image: Any = None  # the page in grey, deskewed like the boxes (for the ink test of empty cells; not stored)
 
     def to_json(self) -> dict[str, Any]:
         return {"size": [self.width, self.height], "skew": round(self.skew, 3), "boxes": [b.to_json() for b in self.boxes]}
@@ -190,7 +191,14 @@ def read_page(img: Image) -> OcrPage:
     w, h = img.size
     boxes = [_box(q, t, s, skew, w / 2, h / 2) for q, t, s in zip(quads, txts, scores, strict=True) if t.strip()]
     boxes.sort(key=lambda b: (b.yc, b.x0))
-    return OcrPage(w, h, skew, boxes)
+    gray = img.convert("L").rotate(skew, resample=_bilinear(), fillcolor=255)  # the same rotation as the boxes'
+    return OcrPage(w, h, skew, boxes, gray)
+
+
+def _bilinear() -> Any:
+    from PIL import Image as PILImage
+
+    return PILImage.Resampling.BILINEAR
 
 
 def estimate_skew(quads: list[list[tuple[float, float]]]) -> float:

@@ -14,17 +14,29 @@ is an empty cell that may be a lost value (``positional=False``), never a printe
 
 from __future__ import annotations
 
+import re
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 
 from crawler.parsers.model import Cell
 from crawler.parsers.normalize import is_value_text
 from crawler.parsers.ocr import OcrBox, OcrPage
 
+# column headings of tables 三 and 四 that OCR may read as one box when printed close together
+COLUMN_HEADS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "自然人", "商业企业", "科研机构", "社会公益组织",
+                "法律服务机构")
+_HEAD_RE = re.compile("|".join(COLUMN_HEADS))
+_HEADS_RE = re.compile(f"(?:{_HEAD_RE.pattern}){{2,}}")
 ROW_TOL = 0.5  # value boxes within this many text heights (centre to centre) share a row
 LABEL_REACH = 0.35  # a label box reaches this many text heights beyond its own box
 HEADER_GAP = 2.6  # header lines directly above a band: at most this many text heights apart
 COL_TOL = 0.9  # x-centres closer than this many text heights are one column
+INK_HALF_W = 0.8  # an empty slot is looked at this many text heights either side of its centre …
+INK_GAP_SHARE = 0.3  # … but at most this share of the distance to the next slot (cell borders stay outside)
+INK_HALF_H = 0.4  # … and this many text heights above and below the row's centre
+INK_LEVEL = 128  # a grey level below this is ink
+INK_MAX_SHARE = 0.01  # an empty slot with at most this share of ink pixels (JPEG specks) was printed blank
 
 
 @dataclass(slots=True)
@@ -50,7 +62,12 @@ class Grid:
 
 def split_box(box: OcrBox) -> list[OcrBox]:
     """A box holding several cells (`0 0 12`, `行政许可 0`) split at its spaces: label words first, then only
-    values; each part gets the box's share of width by characters. Narrative lines stay whole."""
+    values; a box of column headings glued together (`其他结果尚未审结`) split into its headings; each part gets
+    the box's share of width by characters. Narrative lines stay whole."""
+    heads = _HEADS_RE.fullmatch(re.sub(r"\s", "", box.text))
+    if heads is not None:
+        pieces = _HEAD_RE.findall(heads.group(0))
+        return _share(box, pieces) if len(pieces) > 1 else [box]
     parts = box.text.split()
     if len(parts) < 2:
         return [box]
@@ -59,6 +76,11 @@ def split_box(box: OcrBox) -> list[OcrBox]:
     if first_val is None or not all(is_val[first_val:]):
         return [box]
     pieces = ([" ".join(parts[:first_val])] if first_val else []) + parts[first_val:]
+    return _share(box, pieces)
+
+
+def _share(box: OcrBox, pieces: list[str]) -> list[OcrBox]:
+    """Given a box and the texts it holds left to right, return one box per text, widths by characters."""
     total = sum(len(p) for p in pieces) + len(pieces) - 1
     out, pos = [], 0
     width = box.x1 - box.x0
@@ -90,8 +112,9 @@ def _rows_by_centre(boxes: list[OcrBox], tol_h: float) -> list[list[OcrBox]]:
     return [sorted(r, key=lambda b: b.x0) for r in rows]
 
 
-def page_grid(page: OcrPage, page_no: int = 0) -> list[GridRow]:
-    """Given one page's boxes, return its rows (value rows and text lines) in reading order."""
+def page_grid(page: OcrPage, page_no: int = 0, slots: list[float] | None = None) -> list[GridRow]:
+    """Given one page's boxes (and the column slots of the last band of the page before, updated in place),
+    return its rows (value rows and text lines) in reading order."""
     boxes = [p for b in page.boxes for p in split_box(b)]
     if not boxes:
         return []
@@ -120,7 +143,9 @@ def page_grid(page: OcrPage, page_no: int = 0) -> list[GridRow]:
     for r in _rows_by_centre(loose, h):
         out.append(GridRow(statistics.fmean(b.yc for b in r), [], [], False, page_no, list(r)))
     out.sort(key=lambda r: r.y)
-    _place_columns(out, h)
+    last = _place_columns(out, h, page.image, slots or [])
+    if slots is not None:
+        slots[:] = last
     return out
 
 
@@ -128,8 +153,10 @@ def _first_x(row: list[OcrBox]) -> float:
     return min(b.x0 for b in row)
 
 
-def _place_columns(rows: list[GridRow], h: float) -> None:
-    """Give every value row one cell per column slot of its band, and header lines their slot columns."""
+def _place_columns(rows: list[GridRow], h: float, image: Any = None, prev_slots: list[float] | None = None) -> list[float]:
+    """Give every value row one cell per column slot of its band, and header lines their slot columns; a band
+    under no header continues the band before (`prev_slots`, from the page before). Return the last slots."""
+    prev_slots = list(prev_slots or [])
     i = 0
     while i < len(rows):
         if not rows[i].values:
@@ -139,14 +166,22 @@ def _place_columns(rows: list[GridRow], h: float) -> None:
         while j < len(rows) and rows[j].values:
             j += 1
         label_edge = max((b.x1 for r in rows[i:j] for b in _label_boxes(r)), default=float("-inf"))
-        j = _extend_band(rows, j, label_edge)
+        value_edge = min((b.x0 for r in rows[i:j] for b in r.boxes if is_value_text(b.text)), default=label_edge)
+        j = _extend_band(rows, j, max(label_edge, value_edge))
         band = rows[i:j]
         headers = _headers_above(rows, i, h)
-        xs = [b.xc for r in band for b in r.boxes]
+        xs = [b.xc for r in band for b in r.boxes if is_value_text(b.text)]  # a row without values adds no slot
         xs += [b.xc for b in _leaf_headers(headers) if b.xc > label_edge]
         slots = [statistics.fmean(g) for g in _cluster_1d(xs, COL_TOL * h)]
+        if not headers and prev_slots:
+            # a band under no header (after a page break, rows printed empty) continues the last one's columns
+            shift = statistics.median(x - min(prev_slots, key=lambda p, x=x: abs(x - p)) for x in slots)
+            moved = [p + shift for p in prev_slots]  # pages are deskewed about their own centres
+            if _within(slots, moved, COL_TOL * h):
+                slots = moved
+        prev_slots = slots
         for r in band:
-            _fill_row(r, slots)
+            _fill_row(r, slots, h, image)
         for r in headers:
             r.cells = [_header_cell(b, slots, label_edge) for b in r.boxes]
             r.conf = [b.conf for b in r.boxes]
@@ -155,6 +190,13 @@ def _place_columns(rows: list[GridRow], h: float) -> None:
         if not r.cells:  # text lines outside any table: cells without a position
             r.cells = [Cell(b.text) for b in r.boxes]
             r.conf = [b.conf for b in r.boxes]
+    return prev_slots
+
+
+def _within(slots: list[float], wider: list[float], tol: float) -> bool:
+    """Given a band's slots and the previous band's, return whether every slot is one of the previous (within
+    `tol`) and the previous band has more: a band continuing the table with some columns empty throughout."""
+    return len(wider) > len(slots) and all(min(abs(x - w) for w in wider) <= tol for x in slots)
 
 
 def _extend_band(rows: list[GridRow], j: int, label_edge: float) -> int:
@@ -211,7 +253,9 @@ def _header_cell(b: OcrBox, slots: list[float], label_edge: float) -> Cell:
     return Cell(b.text, 1 + nearest)
 
 
-def _fill_row(row: GridRow, slots: list[float]) -> None:
+def _fill_row(row: GridRow, slots: list[float], h: float = 0.0, image: Any = None) -> None:
+    """Give a value row one cell per slot: its value boxes, or an empty cell — marked a printed blank when the
+    page image shows no ink where the slot's value would be printed (:func:`ink_blank`), else maybe lost."""
     by_slot: dict[int, list[OcrBox]] = {}
     for b in row.boxes:
         if is_value_text(b.text):
@@ -221,17 +265,42 @@ def _fill_row(row: GridRow, slots: list[float]) -> None:
     for k in range(len(slots)):
         found = sorted(by_slot.get(k, []), key=lambda b: b.x0)
         if not found:
-            cells.append(Cell("", 1 + k))
-            conf.append(None)
+            blank = ink_blank(image, _slot_box(row, slots, k, h))
+            cells.append(Cell("", 1 + k, blank=blank is not None))
+            conf.append(blank)
         for b in found:  # two boxes in one slot stay two cells: never glued into one number
             cells.append(Cell(b.text, 1 + k))
             conf.append(b.conf)
     row.cells, row.conf = cells, conf
 
 
+def _slot_box(row: GridRow, slots: list[float], k: int, h: float) -> tuple[float, float, float, float]:
+    """Given a value row, its band's slots, a slot index and the text height, return the box (x0, y0, x1, y1)
+    where slot k's value would be printed: around the slot's centre, inside its cell."""
+    gaps = [abs(slots[k] - slots[j]) for j in (k - 1, k + 1) if 0 <= j < len(slots)]
+    half = min([INK_HALF_W * h, *(INK_GAP_SHARE * g for g in gaps)])
+    return (slots[k] - half, row.y - INK_HALF_H * h, slots[k] + half, row.y + INK_HALF_H * h)
+
+
+def ink_blank(image: Any, box: tuple[float, float, float, float]) -> float | None:
+    """Given a page's grey image (deskewed like its boxes; None when there is none) and a box, return the share of
+    the box free of ink when it holds no ink (a cell printed empty: the blank's confidence), else None (a value
+    may be printed there and was not read)."""
+    if image is None:
+        return None
+    x0, y0, x1, y1 = (round(v) for v in box)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, image.width), min(y1, image.height)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    hist = image.crop((x0, y0, x1, y1)).histogram()
+    share = sum(hist[:INK_LEVEL]) / ((x1 - x0) * (y1 - y0))
+    return None if share > INK_MAX_SHARE else 1.0 - share
+
+
 def build_grid(pages: list[OcrPage]) -> Grid:
     """Given OCR'd pages in order, return all their rows (tables simply continue across pages)."""
     rows: list[GridRow] = []
+    slots: list[float] = []
     for n, page in enumerate(pages):
-        rows.extend(page_grid(page, n))
+        rows.extend(page_grid(page, n, slots))
     return Grid(rows)

@@ -49,6 +49,8 @@ def report_from_pages(
 ) -> Report:
     """Given OCR'd pages of one document, return its Report (cells flagged ``ocr``, ``report.ocr`` filled)."""
     grid = build_grid(pages)
+    for page in pages:
+        page.image = None  # used by the grid's ink test only: not kept (a page image is megabytes)
     ex = Extracted(
         rows=[r.cells for r in grid.rows],
         text=grid.text,
@@ -86,21 +88,23 @@ def report_from_pages(
 def key_confidence(ex: Extracted, grid: Grid, report: Report) -> dict[str, float]:
     """Given the intake, its grid and the report, return key → confidence of the box each value came from.
 
-    Every value cell is replaced by a unique tag (``8.000123``) and the intake parsed again: a key whose raw is
-    a tag came from that cell. A key the tags do not reach (a digit-run split) gets the lowest confidence of
-    the boxes that printed its raw text, or 0."""
-    confs: list[float] = []
+    Every value cell (and every empty cell the ink test found printed blank: its confidence is the share of its
+    box free of ink) is replaced by a unique tag (``8.000123``) and the grid rows parsed again: a key the report
+    read from the grid whose raw is a tag came from that cell. A key the tags do not reach (a digit-run split,
+    a value read from the text path) gets the lowest confidence of the boxes that printed its raw text, or 0."""
+    confs: list[tuple[float, str]] = []  # per tag: its cell's confidence and printed text
     tagged: list[list[Cell]] = []
     for r in grid.rows:
         row = []
         for cell, c in zip(r.cells, r.conf, strict=True):
-            if r.values and c is not None and not cell.copy and is_value_text(cell.text):
+            if r.values and c is not None and not cell.copy and (is_value_text(cell.text) or cell.blank):
                 row.append(Cell(f"8.{len(confs):06d}", cell.col, cell.span, cell.copy))
-                confs.append(c)
+                confs.append((c, cell.text))
             else:
                 row.append(cell)
         tagged.append(row)
-    probe = build_report(replace(ex, rows=tagged), source=None)
+    # the grid rows alone: tags read as fractions would make another path look better than in the report
+    probe = build_report(replace(ex, rows=tagged, text=""), source=None)
     by_raw: dict[str, float] = {}
     for r in grid.rows:
         for cell, c in zip(r.cells, r.conf, strict=True):
@@ -112,7 +116,9 @@ def key_confidence(ex: Extracted, grid: Grid, report: Report) -> dict[str, float
             continue
         hit = probe.cells.get(key)
         m = _TAG_RE.match(hit.raw) if hit is not None else None
-        out[key] = confs[int(m.group(1))] if m else by_raw.get(value.raw, 0.0)
+        tag = confs[int(m.group(1))] if m and value.path.startswith(ex.path) else None
+        # a tag is the key's cell only when the report read the key from the grid and that cell printed its raw
+        out[key] = tag[0] if tag is not None and tag[1] == value.raw else by_raw.get(value.raw, 0.0)
     return out
 
 

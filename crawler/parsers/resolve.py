@@ -54,13 +54,17 @@ def resolve_pending(cells: dict[str, CellValue], pending: dict[str, list[tuple[i
 
 def derive(cells: dict[str, CellValue], fmt: str) -> None:
     """Given the cells and table 三's format, derive in place: blank totals with non-zero parts become their sum
-    (flag `derived`); group sums are added as derived (unknown when a member is)."""
+    (flag `derived`); a blank total beside an unknown part is unknown (its sum is not known, and 0 is a guess);
+    group sums are added as derived (unknown when a member is)."""
     if fmt not in K.T3_ROWS:
         return
     for r in K.T3_ROWS[fmt]:
         total = cells.get(f"{r}.total")
         parts = [cells.get(f"{r}.{c}") for c in K.T3_C6]
-        if total is None or total.flag != "blank" or any(p is None or p.value is None for p in parts):
+        if total is None or total.flag != "blank":
+            continue
+        if any(p is None or p.value is None for p in parts):
+            cells[f"{r}.total"] = CellValue(None, total.raw, "unknown", total.path)
             continue
         s = sum(p.value for p in parts)  # type: ignore[union-attr,misc]
         if s:

@@ -179,6 +179,8 @@ def _note_bare_row(label: str, sc: _Scan, res: TableResult) -> None:
 
 def _t3_line(line: Line, label: str, sc: _Scan, res: TableResult) -> None:
     """Given a line inside table 三, add it to the rows, or take its group context, or move on to table 四."""
+    if line.vals and not line.run and not any(t.raw for t in line.vals) and classify_t3(label, sc.group) is None and group_of(label):
+        line = Line(line.labels, [], line.path, cells=line.cells)  # a group label on a row of empty cells: context
     if not line.vals and not line.run:
         if "申请人情况" in label or "自然人" in label:
             sc.header_lines.append(line)
@@ -430,6 +432,8 @@ def t3_row_values(line: Line) -> list[Tok] | list[tuple[int, ...]] | None:
             return toks
     if len(vals) == T3_WIDTH:
         return vals
+    if line.placed:
+        return None  # one token per grid column, but not the table's columns: where each goes is not known
     if len(vals) > T3_WIDTH:
         extra = vals[T3_WIDTH:]
         if all(t.flag in ("blank", "unknown") and not t.raw for t in extra):

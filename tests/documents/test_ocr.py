@@ -83,6 +83,44 @@ def _is_box_of(bx: OcrBox, model: b.ReportModel, key: str, page: OcrPage) -> boo
     return abs(bx.xc - target.xc) < 1 and abs(bx.yc - target.yc) < 1
 
 
+def test_a_report_printing_empty_cells_gets_no_guessed_number(models):
+    """002 prints its zeros as empty cells: with no page image to look at, an empty slot may be a value OCR did
+    not read, so it is unknown — never 0, and no value moves into another column."""
+    model = models["002"]
+    report = report_from_pages([r.synthetic_page(model)], source="002.png")
+    right, unknown, wrong = r.score(report, model)
+    assert wrong == [], wrong
+    assert report.value("t3.carried_in.natural") == 18 and report.value("t3.carried_in.total") == 18
+    assert report.cells["t3.carried_in.commercial"].flag == "unknown"
+    assert right + unknown == len(model.expected) and unknown > 0
+
+
+def test_empty_cells_with_no_ink_are_printed_blanks(models):
+    model = models["002"]
+    page = r.synthetic_page(model)
+    page.image = Image.new("L", (page.width, page.height), 255)  # nothing printed where no box was read
+    report = report_from_pages([page], source="002.png")
+    assert r.score(report, model) == (len(model.expected), 0, [])
+    assert not report.failed_checks()
+    blank = report.cells["t3.carried_in.commercial"]
+    assert (blank.value, blank.flag, blank.confidence) == (0, "ocr", 1.0)
+    assert report.cells["t3.outcome.granted.total"].flag == "derived"  # printed empty beside its parts: their sum
+
+
+def test_ink_where_no_value_was_read_keeps_the_cell_unknown(models):
+    from PIL import ImageDraw
+
+    model = models["002"]
+    key = "t3.carried_in.commercial"
+    page = r.synthetic_page(model)
+    page.image = Image.new("L", (page.width, page.height), 255)
+    spot = next(bx for bx in r.synthetic_page(model, text={key: "99"}).boxes if bx.text == "99")
+    ImageDraw.Draw(page.image).rectangle((spot.x0, spot.y0, spot.x1, spot.y1), fill=0)  # printed, not read
+    report = report_from_pages([page], source="002.png")
+    assert report.value(key) is None and report.cells[key].flag == "unknown"
+    assert r.score(report, model)[2] == []
+
+
 def test_pages_continue_a_table(models):
     model = models["009"]
     page = r.synthetic_page(model)
@@ -174,7 +212,7 @@ def no_network(monkeypatch):
 @pytest.fixture(scope="module")
 def shots(models):
     chromium = require_binary("chromium")
-    return {case: r.screenshot(r.report_html(models[case]), chromium) for case in ("001", "006", "009")}
+    return {case: r.screenshot(r.report_html(models[case]), chromium) for case in ("001", "002", "006", "009")}
 
 
 def _check_reading(name: str, report, model: b.ReportModel) -> None:  # type: ignore[no-untyped-def]
@@ -202,18 +240,26 @@ def test_engine_starts_and_reads_offline(no_network, shots, models):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["006", "009"])
+@pytest.mark.parametrize("case", ["006", "009", "002"])
 def test_noisy_png_of_a_real_report(no_network, shots, models, case):
     report = parse_document(r.png(r.noisy(shots[case])), source=f"{case}.png")
     _check_reading(f"{case} png skew1 0.8x", report, models[case])
 
 
 @pytest.mark.slow
-def test_image_only_pdf_of_a_real_report(no_network, shots, models):
-    pdf = r.image_pdf(r.split_pages(r.noisy(shots["006"], skew=-1.0)), dpi=120, quality=60)
-    report = parse_document(pdf, source="006-scan.pdf")
+@pytest.mark.parametrize("case", ["006", "002"])
+def test_image_only_pdf_of_a_real_report(no_network, shots, models, case):
+    pdf = r.image_pdf(r.split_pages(r.noisy(shots[case], skew=-1.0)), dpi=120, quality=60)
+    report = parse_document(pdf, source=f"{case}-scan.pdf")
     assert report.source_kind == "pdf"
-    _check_reading("006 pdf 2 pages skew-1 0.8x 120dpi q60", report, models["006"])
+    _check_reading(f"{case} pdf 2 pages skew-1 0.8x 120dpi q60", report, models[case])
+
+
+@pytest.mark.slow
+def test_clean_screenshot_of_a_report_printing_empty_cells(no_network, shots, models):
+    """002 (gov2019) prints its zeros as empty cells: the issue's case (3 wrong numbers, all checks passing)."""
+    report = parse_document(r.png(shots["002"]), source="002.png")
+    _check_reading("002 png clean", report, models["002"])
 
 
 @pytest.mark.slow
