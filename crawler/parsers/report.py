@@ -226,7 +226,8 @@ def explain_unknowns(cells: dict[str, CellValue], warnings: list[str]) -> list[s
 
 
 def untabled_status(report: Report, ex: Extracted, sections: dict[str, str]) -> Report:
-    """Given a report with no table 三/四, return it with its status: pre2019, image_only, no_tables or not_report."""
+    """Given a report with no table 三/四, return it with its status: pre2019, image_only (pictures of tables, or
+    a scanned PDF, titled or not: then OCR), no_tables or not_report."""
     has_title = bool(report.title) or (
         len(sections) >= 3 and bool(REPORT_TITLE_RE.search(ex.text[:TITLE_SEARCH_CHARS]))
     )
@@ -237,7 +238,10 @@ def untabled_status(report: Report, ex: Extracted, sections: dict[str, str]) -> 
     image_title = bool(report.title and "图片" in report.title)
     # tables as pictures: little text overall, or a section 三 with no table text where the table should be
     short_tables = "s3.requests" in sections and len(sections["s3.requests"]) < SHORT_TABLE_SECTION
-    if has_title and ((ex.images and (len(ex.text) < IMAGE_ONLY_MAX_TEXT or short_tables)) or image_title):
+    # a scan (every page a picture, no text layer) is a report's pictures even when no title can be read
+    if (has_title or ex.scanned) and (
+        ex.scanned or (ex.images and (len(ex.text) < IMAGE_ONLY_MAX_TEXT or short_tables)) or image_title
+    ):
         report.status, report.ok = "image_only", True
         report.warnings.append(f"tables are images ({len(ex.images)} images); kept for OCR")
         return report

@@ -61,3 +61,22 @@ LONG = "根据《中华人民共和国政府信息公开条例》要求，现公
 )
 def test_document_title(title: str | None, text: str, expected: str | None) -> None:
     assert document_title(title, text) == expected
+
+
+def test_a_scan_with_no_title_is_image_only_not_a_non_report() -> None:
+    from crawler.parsers.core import build_report
+    from crawler.parsers.model import Extracted
+
+    ex = Extracted(rows=[], text="", source_kind="pdf", images=["page1/image1", "page2/image1"], scanned=True)
+    report = build_report(ex, source="scan.pdf")
+    assert report.status == "image_only" and report.ok and report.error is None
+    not_scanned = Extracted(rows=[], text="", source_kind="pdf", images=["page1/image1"])
+    assert build_report(not_scanned).status == "not_report"
+
+
+@pytest.mark.slow  # the OCR engine starts and reads the scan
+def test_untitled_scanned_pdf_is_image_only_after_ocr_finds_nothing() -> None:
+    from crawler.parsers import parse_document
+
+    report = parse_document(h.image_only_pdf(2), source="scan.pdf")
+    assert report.status == "image_only", (report.status, report.error, report.warnings)
