@@ -196,7 +196,7 @@ def read_meta(report: Report, ex: Extracted) -> dict[str, str]:
     sections, preface = find_sections(ex.text)
     report.sections = sections
     overview = sections.get("s1.overview", "")[:META_OVERVIEW_CHARS]
-    meta = find_meta(ex.text, ex.title_hint, ex.published_hint, preface, overview)
+    meta = find_meta(ex.text, ex.title_hint, ex.published_hint, preface, overview, agency_hint=ex.agency_hint)
     report.title, report.agency, report.year = meta.title, meta.agency, meta.year
     report.year_source, report.published, report.scope = meta.year_source, meta.published, meta.scope
     return sections

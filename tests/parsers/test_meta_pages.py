@@ -186,3 +186,15 @@ def test_find_published(text: str, hint: str | None, expected: str | None) -> No
 def test_empty_publisher_field_does_not_take_the_next_line() -> None:
     block = metadata_block("发布时间: 2020-01-20 15:22\n文号: \n发布机构: \n栏目: 政府信息公开年报\n")
     assert "publisher" not in block and block["published"] == "2020-01-20 15:22"
+
+
+def test_report_with_no_agency_in_its_title_or_block_takes_the_pages_content_source() -> None:
+    """The real 64558 page with its 发文机关 cell and 来源 line gone: the agency is the page's meta ContentSource."""
+    page = _report_page(drop=("body_title",), title="2019年政府信息公开工作年度报告")
+    page = page.replace("发文机关：", "主题分类：").replace("来源：平潭综合实验区财政金融局", "")
+    ex = extract_html(page)
+    assert not {"publisher", "issuer", "source"} & set(metadata_block(ex.text)), metadata_block(ex.text)
+    assert ex.agency_hint == "平潭综合实验区财政金融局"
+    report = parse_document(page.encode(), source="report.html")
+    assert report.ok and report.title == "2019年政府信息公开工作年度报告"
+    assert report.agency == "平潭综合实验区财政金融局"
