@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from crawler.parsers import keys as K
-from crawler.parsers.digits import row_identity, splits, t4_identity, unique_split
+from crawler.parsers.digits import reading_problem, row_identity, splits, t4_identity, unique_split
 from crawler.parsers.labels import (
     T2_HEADERS,
     T3_COL_LABELS,
@@ -303,11 +303,12 @@ def read_t2_row(line: Line, cols: tuple[str, ...], res: TableResult) -> None:
         return
     run = line.run or ([t.raw for t in line.vals] if all(t.raw.isdigit() for t in line.vals) else [])
     if run and len(run) < len(cols):
-        cand, _all = unique_split(run, len(cols))
+        cand, cands = unique_split(run, len(cols))
         if cand is None:
             for c in cols:
                 res.cells[f"{row_key}.{c}"] = CellValue(None, " ".join(run), "unknown", line.path + "-digits")
-            res.warnings.append(f"table 二 row {row_key}: digit run {''.join(run)!r} has several readings; left unknown")
+            why = refusal(run, len(cols), len(cands))
+            res.warnings.append(f"table 二 row {row_key}: digit run {''.join(run)!r}: {why}; left unknown")
             return
         for c, v in zip(cols, cand, strict=True):
             res.cells[f"{row_key}.{c}"] = CellValue(v, " ".join(run), "num", line.path + "-digits")
@@ -335,12 +336,13 @@ def _read_signed_run(row_key: str, line: Line, cols: tuple[str, ...], res: Table
     m = _SIGNED_RUN_RE.match(raw)
     assert m is not None
     at = cols.index("delta")
-    head, _ = unique_split([m.group("head")], at) if at else ((), [])
-    tail, _ = unique_split([m.group("tail")], len(cols) - at)
+    head, heads = unique_split([m.group("head")], at) if at else ((), [()])
+    tail, tails = unique_split([m.group("tail")], len(cols) - at)
     if head is None or tail is None:
         for c in cols:
             res.cells[f"{row_key}.{c}"] = CellValue(None, raw, "unknown", line.path + "-digits")
-        res.warnings.append(f"table 二 row {row_key}: signed run {raw!r} has several readings; left unknown")
+        part, n, found = (m.group("head"), at, heads) if head is None else (m.group("tail"), len(cols) - at, tails)
+        res.warnings.append(f"table 二 row {row_key}: signed run {raw!r}: {refusal([part], n, len(found))}; left unknown")
         return
     sign = -1 if m.group("sign") == "-" else 1
     values = [*head, sign * tail[0], *tail[1:]]
@@ -359,7 +361,7 @@ def read_t4_row(line: Line, res: TableResult) -> bool:
                 return False
             for k in K.T4_KEYS:
                 res.cells[k] = CellValue(None, raw, "unknown", line.path + "-digits")
-            res.warnings.append("table 四: digit run with no unique reading")
+            res.warnings.append(f"table 四: digit run {raw!r}: {refusal(line.run, T4_WIDTH, len(readings))}; left unknown")
             res.t4_found = True
             return True
         flag = "num" if len(readings_of(tuple(line.run), T4_WIDTH)) == 1 else "inferred"
@@ -385,6 +387,15 @@ def read_t4_row(line: Line, res: TableResult) -> bool:
         res.cells[k] = CellValue(t.value, t.raw, t.flag, line.path)
     res.t4_found = True
     return True
+
+
+def refusal(run: list[str], n: int, admitted: int) -> str:
+    """Given a digit run refused as `n` cells and how many readings were admitted, return why, for the warning:
+    the bound it broke (:func:`crawler.parsers.digits.reading_problem`), else several readings or none."""
+    why = reading_problem(run, n)
+    if why is not None:
+        return why
+    return "several readings" if admitted > 1 else "no reading the table's identities admit"
 
 
 @lru_cache(maxsize=2048)
@@ -526,6 +537,8 @@ def store_t3_row(key: str, line: Line, col_order: tuple[str, ...], res: TableRes
     vals = t3_row_values(line)
     raw_run = " ".join(line.run)
     if vals is None or (isinstance(vals, list) and not vals):
+        if line.run:
+            res.warnings.append(f"{key}: digit run {raw_run!r}: {refusal(line.run, T3_WIDTH, 0)}; left unknown")
         for c in col_order:
             res.cells[f"{key}.{c}"] = CellValue(None, raw_run or " ".join(t.raw for t in line.vals), "unknown", line.path)
         return

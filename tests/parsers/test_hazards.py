@@ -345,3 +345,27 @@ def test_joint_resolution_reads_rows_all_admissible_combinations_agree_on(case: 
     for row in pending:
         values = tuple(cells[f"{row}.{c}"].value for c in T3_COLS)
         assert values == (pending[row][0] if row in resolved else (None,) * 7)
+
+
+# --- refused digit runs say why -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "old", "new", "row", "reason"),
+    [
+        # table 三: a 24-digit run for seven cells (issue 12's run) is not enumerated
+        ("t3", "（六）其他处理000000", "（六）其他处理123456789123456789123456", "t3.outcome.other.sum",
+         "too many readings (100947 > 20000)"),
+        # table 二: a signed run whose tail is longer than anything printed
+        ("t2", "行政许可0+11", "行政许可0+1" + "2" * 40, "t2.licensing", "digit run too long (41 digits > 40)"),
+        # table 二: several readings stay named as such
+        ("t2", "行政处罚1-10", "行政处罚2648-18538", "t2.penalty", "several readings"),
+    ],
+)
+def test_a_refused_digit_run_warning_gives_the_reason(source: str, old: str, new: str, row: str, reason: str) -> None:
+    base = BASE_2019 if source == "t3" else TITLE + T2_2019
+    assert old in base
+    report = parse_document(base.replace(old, new, 1).encode(), source="x.txt")
+    assert report.cells[f"{row}.total" if source == "t3" else f"{row}.delta"].flag == "unknown"
+    said = [w for w in report.warnings if row in w and "left unknown" in w]
+    assert said and reason in said[0], report.warnings
