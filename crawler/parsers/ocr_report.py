@@ -26,7 +26,7 @@ from crawler.parsers import keys as K
 from crawler.parsers.checks import narrative_checks, sign_checks, table3_checks, table4_checks
 from crawler.parsers.core import build_report
 from crawler.parsers.model import Cell, Check, Extracted, Report
-from crawler.parsers.normalize import is_value_text
+from crawler.parsers.normalize import fold_extracted, is_value_text
 from crawler.parsers.ocr import ENGINE, OcrPage
 from crawler.parsers.ocr_grid import Grid, build_grid
 
@@ -51,7 +51,7 @@ def report_from_pages(
     grid = build_grid(pages)
     for page in pages:
         page.image = None  # used by the grid's ink test only: not kept (a page image is megabytes)
-    ex = Extracted(
+    ex = fold_extracted(Extracted(  # radicals (⺠, ⼀) read as the ideographs they stand for, as in every reader
         rows=[r.cells for r in grid.rows],
         text=grid.text,
         source_kind=source_kind,
@@ -60,7 +60,7 @@ def report_from_pages(
         title_hint=title_hint,
         published_hint=published_hint,
         positional=False,
-    )
+    ))
     report = build_report(ex, source=source)
     report.warnings.extend(warnings)
     conf = key_confidence(ex, grid, report)

@@ -121,6 +121,19 @@ def test_ink_where_no_value_was_read_keeps_the_cell_unknown(models):
     assert r.score(report, model)[2] == []
 
 
+def test_ocr_text_with_radicals_is_stored_and_matched_as_ideographs(models):
+    """A recogniser may give CJK radical code points (⺠ U+2EA0, ⼀ U+2F00) for 民, 一: the report reads 民."""
+    model = models["001"]
+    page = r.synthetic_page(model)
+    title = next(bx for bx in page.boxes if bx.text == model.title)
+    title.text = model.title.replace("民", "\u2ea0").replace("一", "\u2f00")
+    assert title.text != model.title
+    report = report_from_pages([page], source="001.png")
+    assert report.title == model.title and report.agency == model.agency
+    assert not any("\u2e80" <= ch <= "\u2fdf" for ch in report.text)
+    assert report.ocr is not None and title.text in [bx[4] for bx in report.ocr["pages"][0]["boxes"]]  # boxes as read
+
+
 def test_pages_continue_a_table(models):
     model = models["009"]
     page = r.synthetic_page(model)
