@@ -78,6 +78,9 @@ class ArchiveGateway:
         self.commit_time = 0.0  # seconds spent committing (benchmark figure)
         self.arc_batch_broken = False
         self.closed = False
+        self.commit_failures = 0  # archive commits that failed (a full disk): the run is not a success
+        self.commit_error = ""  # the first failed commit's error line
+        self.listeners: list[Any] = []  # callables(ok: bool, error: str), told after every commit of a group
 
     @classmethod
     def open(cls, db_path: str, *, commit_items: int = 500, commit_seconds: float = 2.0) -> ArchiveGateway:
@@ -134,14 +137,27 @@ class ArchiveGateway:
         if batch is not None:
             try:
                 batch.__exit__(None, None, None)
-            except Exception:
-                logger.exception("archive commit failed: %d parsed documents will be fetched again next time",
-                                 len(self._pending))
+            except Exception as exc:
+                logger.error("archive commit failed: %d parsed documents will be fetched again next time: %s",
+                             len(self._pending), exc)
                 self._pending.clear()
+                self._pending_urls.clear()
+                self.commit_failures += 1
+                self.commit_error = self.commit_error or str(exc)[:300]
+                self._tell(False, str(exc)[:300])
+            else:
+                self._tell(True, "")
         self._flush_state()
         self.commit_time += time.perf_counter() - t0
         if reopen:
             self.begin()
+
+    def _tell(self, ok: bool, error: str) -> None:
+        for listener in self.listeners:
+            try:
+                listener(ok, error)
+            except Exception:
+                logger.exception("commit listener failed")
 
     def commit_if_stale(self) -> None:
         """Periodic commit (a slow crawl must not keep saved work uncommitted for long)."""

@@ -37,6 +37,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
+from archive import ArchiveError
 from archive.schema import RUN_STATUSES
 from crawler.completeness import Column, source_completeness
 from crawler.gateway import ArchiveGateway
@@ -54,6 +55,15 @@ LIST_STATUS = "list"  # the crawl-state status of an archived list page
 RUN_PARTIAL = "partial" if "partial" in RUN_STATUSES else "suspect"
 # failures of a link that was never requested, or refused before it was: also a link decision
 LINK_REASONS = ("confusable", "offsite", "js-link", "robots", "robots/401", "robots/403", "unsafe/")
+
+
+def _log_write_error(exc: BaseException, message: str, *args: Any) -> None:
+    """Given a failed archive write, log it: an ArchiveError (a full disk: its one line says why) without a
+    traceback, anything else with one."""
+    if isinstance(exc, ArchiveError):
+        logger.error(message + ": %s", *args, exc)
+    else:
+        logger.error(message, *args, exc_info=exc)
 
 
 class ArchivePipeline:
@@ -86,6 +96,9 @@ class ArchivePipeline:
         self.parse_enabled = settings.getbool("OGI_PARSE", True)
         self.pool: Any = None
         self.finished = False
+        # counted since the last archive commit (a failed commit takes them back: never reported, never stored)
+        self.uncommitted: dict[str, Counter[str]] = defaultdict(Counter)
+        self.uncommitted_urls: dict[tuple[str, str], None] = {}  # (source, URL) saved since the last commit
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -124,6 +137,7 @@ class ArchivePipeline:
             self.run_id = gateway.arc.start_run(kind="crawl", trigger=self.trigger, sources=names)
             self.owns_run = True
             gateway.claim_run(self.run_id)
+        gateway.listeners.append(self._committed)
         self.crawler.stats.set_value("ogi/run_id", self.run_id)
         for name in names:
             self.counts[name]  # every source gets a row, even one that yields nothing
@@ -169,8 +183,8 @@ class ArchivePipeline:
         try:
             self.gateway.arc.record_link_decision(self.run_id, source, url, reason, title=title,
                                                   list_url=list_url, detail=(detail or "")[:500] or None)
-        except Exception:
-            logger.exception("could not record the link decision for %s", url)
+        except Exception as exc:
+            _log_write_error(exc, "could not record the link decision for %s", url)
 
     def _failure(self, item: FailureItem) -> None:
         assert self.gateway is not None
@@ -193,8 +207,8 @@ class ArchivePipeline:
         try:
             self.gateway.arc.record_failure(self.run_id, item["url"], item["reason"],
                                             detail=item.get("detail") or "", source=source)
-        except Exception:
-            logger.exception("could not record failure for %s", item.get("url"))
+        except Exception as exc:
+            _log_write_error(exc, "could not record failure for %s", item.get("url"))
 
     def _document(self, item: DocumentItem) -> str | None:
         """Archive one response; the sha256 when it still has to be parsed, else None."""
@@ -236,12 +250,16 @@ class ArchivePipeline:
                 content_type=item.get("content_type"),
             )
         except Exception as exc:
-            logger.exception("could not archive %s", item.get("url"))
+            _log_write_error(exc, "could not archive %s", item.get("url"))
             self._failure(FailureItem(url=item["url"], reason="archive-error", detail=str(exc)[:300], source=source))
             return None
         finally:
             stats.inc_value("ogi/time/save_document", time.perf_counter() - t1)
         stats.inc_value("ogi/documents")
+        self.uncommitted[source]["documents"] += 1
+        if kind != "list":
+            self.uncommitted[source]["archived"] += 1
+            self.uncommitted_urls[(source, str(item["url"]))] = None
         if kind == "list":
             # a list page is processed once archived: a re-crawl asks for it conditionally (also when it is
             # reached as a link from a hub) and replays its archived copy on a 304
@@ -285,28 +303,50 @@ class ArchivePipeline:
             res = self.gateway.arc.save_report(parsed, sha256=sha, url=url, source=source, region_hint=hint or None,
                                                run_id=self.run_id)
         except Exception as exc:
-            logger.exception("could not save report %s", url)
+            _log_write_error(exc, "could not save report %s", url)
             self._failure(FailureItem(url=url, reason="archive-error", detail=str(exc)[:300], source=source))
             return
         finally:
             self.crawler.stats.inc_value("ogi/time/save_report", time.perf_counter() - t0)
         status = res.status
+        self.uncommitted_urls[(source, url)] = None
         self.gateway.mark_processed(sha, status)
         self.gateway.mark_url(item, sha, status)
         self.crawler.stats.inc_value(f"ogi/save/{status}")
         if status in FOUND:
             self.counts[source]["reports_found"] += 1
             self.crawler.stats.inc_value("ogi/reports_found")
+            self.uncommitted[source]["reports_found"] += 1
             change = res.change or status
             if change == "new":
                 self.counts[source]["new_reports"] += 1
+                self.uncommitted[source]["new_reports"] += 1
             elif change == "new_version":
                 self.counts[source]["new_versions"] += 1
+                self.uncommitted[source]["new_versions"] += 1
         if status not in ("new", "unchanged", "new_version", "pre2019"):
             why = parsed.get("status") or status
             reason = {"image_only": "image-only", "error": "parse-error"}.get(why, "not-report")
             self._failure(FailureItem(url=url, reason=reason, source=source,
                                       detail=(res.reason or parsed.get("error") or why or "")[:300]))
+
+    def _committed(self, ok: bool, error: str) -> None:
+        """Told by the gateway after each commit: a failed one (a full disk) takes back what it counted, and
+        every document it held becomes a recorded loss (``archive-error``): never reported as stored."""
+        lost, self.uncommitted_urls = self.uncommitted_urls, {}
+        taken, self.uncommitted = self.uncommitted, defaultdict(Counter)
+        if ok:
+            return
+        stats = self.crawler.stats
+        for source, delta in taken.items():
+            self.counts[source].subtract({k: v for k, v in delta.items() if k != "documents"})
+            stats.inc_value("ogi/reports_found", -delta["reports_found"])
+            stats.inc_value("ogi/documents", -delta["documents"])
+        stats.inc_value("ogi/commit_failures")
+        for source, url in lost:
+            self.seen_failures.discard((url, "archive-error"))
+            self._failure(FailureItem(url=url, reason="archive-error", source=source, partial=True,
+                                      detail=f"not stored: archive commit failed: {error}"[:300]))
 
     # ---- closing -----------------------------------------------------------------------------------------
     def source_status(self, source: str) -> tuple[str, str]:
@@ -393,10 +433,12 @@ class ArchivePipeline:
                     status=status, detail=detail[:1000], declared=found.declared, listed=found.listed,
                     followed=int(stats.get_value(f"ogi/links/{source}", 0)), archived=c["archived"],
                     rejected=dict(self.decisions[source]), missing=found.missing, completeness=found.state)
-            except Exception:
-                logger.exception("could not record the result of source %s", source)
+            except Exception as exc:
+                _log_write_error(exc, "could not record the result of source %s", source)
         if interrupted:
             run_status = "interrupted"
+        elif self.gateway.commit_failures:  # a failed commit is a failed run, never a success
+            run_status = "failed"
         elif "suspect" in statuses:
             run_status = "suspect"
         elif ("partial" in completeness or "partial" in statuses) and totals["reports_found"]:
@@ -416,10 +458,14 @@ class ArchivePipeline:
         self.crawler.stats.set_value("ogi/run_status", run_status)
         self.crawler.stats.set_value("ogi/finish_reason", reason)
         self.crawler.stats.set_value("ogi/time/commit", round(self.gateway.commit_time, 3))
+        detail = f"finish: {reason}"
+        if self.gateway.commit_failures:
+            detail += f"; archive commit failed {self.gateway.commit_failures}×: {self.gateway.commit_error}"
+            self.crawler.stats.set_value("ogi/commit_error", self.gateway.commit_error)
         try:
-            self.gateway.arc.finish_run(self.run_id, status=run_status, counts=counts, detail=f"finish: {reason}")
-        except Exception:
-            logger.exception("could not finish run %s", self.run_id)
+            self.gateway.arc.finish_run(self.run_id, status=run_status, counts=counts, detail=detail[:1000])
+        except Exception as exc:
+            _log_write_error(exc, "could not finish run %s", self.run_id)
         if totals["new_reports"] or totals["new_versions"]:  # the across-report tables follow every crawl
             try:
                 from archive.across import recompute_across
@@ -431,4 +477,10 @@ class ArchivePipeline:
             self.warc.close()
         if self.pool is not None:
             self.pool.close()
+        before = self.gateway.commit_failures
         self.gateway.close()
+        if self.gateway.commit_failures > before:  # the run's own result could not be stored
+            logger.error("run %s: its result could not be stored in the archive (%s)", self.run_id,
+                         self.gateway.commit_error)
+            self.crawler.stats.set_value("ogi/run_status", "failed")
+            self.crawler.stats.set_value("ogi/commit_error", self.gateway.commit_error)

@@ -81,6 +81,7 @@ def import_cmd(files: tuple[Path, ...], db: str, url: str | None, as_json: bool)
     """
     from archive import ArchiveError
     from archive.across import recompute_across
+    from ogi.commands.errors import BadInput
 
     if url and len(files) > 1:
         raise click.UsageError("--url can only be given with a single FILE")
@@ -89,10 +90,16 @@ def import_cmd(files: tuple[Path, ...], db: str, url: str | None, as_json: bool)
     try:
         failed = _import_files(arc, files, url, as_json)
         recompute_across(arc)  # the across-report tables (archive.across) follow every import
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
+    except ArchiveError as exc:  # a full disk, an I/O error: one line, exit 2 (what was printed is stored)
+        try:
+            arc.close()
+        except ArchiveError as also:  # the same full disk again: the first line says it
+            logger.debug("%s", also)
+        raise BadInput(str(exc)) from None
+    try:
         arc.close()
+    except ArchiveError as exc:
+        raise BadInput(str(exc)) from None
     if failed:
         raise click.ClickException(f"{failed} of {len(files)} files could not be imported")
 
@@ -128,31 +135,42 @@ def _import_files(arc: Any, files: tuple[Path, ...], url: str | None, as_json: b
 def _store(
     arc: Any, pending: list[tuple[Path, bytes | None, dict[str, Any]]], url: str | None, as_json: bool
 ) -> int:
-    """Save documents and reports of parsed files in one write transaction (each file all or nothing)."""
+    """Save documents and reports of parsed files in one write transaction (each file all or nothing).
+
+    The lines are printed only after the transaction committed: a line never says ``new`` for a report a
+    failed commit (a full disk) did not keep. A failed commit prints each file of the batch as ``error`` (not
+    stored) and raises the ArchiveError."""
     from archive import ArchiveError
 
     failed = 0
-    with arc.batch(size=len(pending) + 1, seconds=60.0):
-        for path, data, parsed in pending:
-            line: dict[str, Any] = {"file": str(path)}
-            if data is None:
-                failed += 1
-                _emit({**line, "status": "error", "reason": parsed["reason"]}, as_json)
-                continue
-            try:
-                sha = arc.save_document(
-                    data, url=url, source=f"file:{path}", content_type=_content_type(path)
-                )
-                res = arc.save_report(parsed, sha256=sha, url=url, source=f"file:{path}")
-            except ArchiveError as exc:
-                failed += 1
-                line.update(status="error", reason=str(exc))
-                _emit(line, as_json)
-                continue
-            line.update(status=res.status, report_id=res.report_id, version=res.version, sha256=sha)
-            if res.reason:
-                line["reason"] = res.reason
-            _emit(line, as_json)
+    lines: list[dict[str, Any]] = []
+    try:
+        with arc.batch(size=1 << 30, seconds=1e9):  # one commit, at the end (each save counts as one or more)
+            for path, data, parsed in pending:
+                line: dict[str, Any] = {"file": str(path)}
+                lines.append(line)
+                if data is None:
+                    failed += 1
+                    line.update(status="error", reason=parsed["reason"])
+                    continue
+                try:
+                    sha = arc.save_document(
+                        data, url=url, source=f"file:{path}", content_type=_content_type(path)
+                    )
+                    res = arc.save_report(parsed, sha256=sha, url=url, source=f"file:{path}")
+                except ArchiveError as exc:
+                    failed += 1
+                    line.update(status="error", reason=str(exc))
+                    continue
+                line.update(status=res.status, report_id=res.report_id, version=res.version, sha256=sha)
+                if res.reason:
+                    line["reason"] = res.reason
+    except ArchiveError as exc:
+        for path, _data, _parsed in pending:
+            _emit({"file": str(path), "status": "error", "reason": f"not stored: {exc}"}, as_json)
+        raise
+    for line in lines:
+        _emit(line, as_json)
     return failed
 
 

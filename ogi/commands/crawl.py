@@ -242,6 +242,10 @@ def check_archive_path(db: str) -> None:
 def check_completed(stats: dict[str, Any]) -> None:
     """A clear error (exit status 1) when the run failed (every source failed) or was stopped before it
     finished (SIGTERM, Ctrl-C). ok, partial (losses recorded with reasons), empty and suspect exit 0."""
+    if stats.get("ogi/run_status") == "failed" and stats.get("ogi/commit_error"):
+        raise click.ClickException(
+            f"run {stats.get('ogi/run_id')} failed: the archive could not store everything"
+            f" ({stats.get('ogi/commit_error')}); what was not stored is not counted above")
     if stats.get("ogi/run_status") == "failed":
         raise click.ClickException(
             f"run {stats.get('ogi/run_id')} failed: no source could be crawled (the reasons are listed above)")
