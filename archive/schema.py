@@ -31,7 +31,7 @@ FLAGS: dict[str, str] = {  # cell flag -> meaning (``num`` is the default and is
     "inferred": "a digit run without separators, split where the table identities make the split unique",
     "unknown": "unreadable or missing: value is None",
 }
-FORMATS: tuple[str, ...] = ("gov2021", "gov2019", "pre2019", "none")
+FORMATS: tuple[str, ...] = ("gov2021", "gov2019", "pre2019", "none", "unreadable")  # unreadable: printed, not read
 
 # --- check rules (spec/formats.md §5): rule -> (kind, description with its formula) ----------------------
 # kind: ``identity`` (exact arithmetic of the printed table), ``range`` (allowed values), ``narrative`` (the

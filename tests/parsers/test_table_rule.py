@@ -103,3 +103,19 @@ def test_rule_holds_with_tables_moved(layout: str, seed: int, fmt: str, order: l
     assert not rule_violations(report), rule_violations(report)
     if list(order) == [0, 1, 2]:
         assert report.formats["t3"] == fmt
+
+
+UNREAD_T4 = (
+    "平潭综合实验区2021年政府信息公开工作年度报告\n一、总体情况\n略。\n四、政府信息公开行政复议、行政诉讼情况\n"
+    "行政复议 行政诉讼\n结果维持 结果纠正 其他结果 尚未审结 总计\n（表格见附件）\n五、存在的主要问题及改进情况\n无。\n"
+)
+
+
+def test_every_format_a_report_gives_is_a_schema_format() -> None:
+    """formats.tN is a contract value of archive.schema.FORMATS — `unreadable` included."""
+    from archive.schema import FORMATS as SCHEMA_FORMATS
+
+    report = parse_document(UNREAD_T4.encode(), source="x.txt")
+    assert report.formats["t4"] == "unreadable"
+    given = {f for p in DOCS for f in parse_document(p.read_bytes(), source=str(p), url=p.name).formats.values()}
+    assert given | set(report.formats.values()) <= set(SCHEMA_FORMATS)
