@@ -369,3 +369,47 @@ def test_a_refused_digit_run_warning_gives_the_reason(source: str, old: str, new
     assert report.cells[f"{row}.total" if source == "t3" else f"{row}.delta"].flag == "unknown"
     said = [w for w in report.warnings if row in w and "left unknown" in w]
     assert said and reason in said[0], report.warnings
+
+
+# --- the 2023+ fee table (五、信息处理费收取情况) and a fee run in section 六 -------------------------------------
+# spec/formats.md defines no key for the fee table (it only says section 六 "usually reports 信息处理费" and that
+# the notice's requirement is unconfirmed): nothing is read from it, and its numbers never reach table 四 (or 二/三).
+T4_2021 = EXPECTED["01a-t4-then-fee-table.txt"]["cells"]
+FEE_FLAT = "五、信息处理费收取情况收费件数（件）收费金额（元）71350六、存在的主要问题及改进情况一是……"
+T4_GRID_HEAD = "<tr><td>行政复议</td><td>行政诉讼</td></tr><tr>" + "<td>结果维持</td><td>结果纠正</td><td>其他结果</td><td>尚未审结</td><td>总计</td>" * 3 + "</tr>"
+
+
+def _t4_cells() -> list[str]:
+    return [str(v) for v in T4_2021.values()]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        # 01a's flattened text with the fee cells printed as the run `71350` (7 件, 1350 元)
+        lambda: T4_HEAD + "21317000001324019" + FEE_FLAT,
+        # one line per row, tab-separated
+        lambda: T4_HEAD + "\n" + "\t".join(_t4_cells()) + "\n五、信息处理费收取情况\n收费件数（件）\t收费金额（元）\n7\t1350\n",
+        # markdown pipes
+        lambda: T4_HEAD + "\n| " + " | ".join(_t4_cells()) + " |\n\n五、信息处理费收取情况\n\n| 收费件数（件） | 收费金额（元） |\n"
+        "|---|---|\n| 7 | 1350 |\n",
+        # HTML grids: table 四, then the fee table as its own table
+        lambda: "<html><body><p>四、政府信息公开行政复议、行政诉讼情况</p><table>" + T4_GRID_HEAD + "<tr>"
+        + "".join(f"<td>{v}</td>" for v in _t4_cells()) + "</tr></table><p>五、信息处理费收取情况</p><table><tr><td>收费件数（件）"
+        "</td><td>收费金额（元）</td></tr><tr><td>7</td><td>1350</td></tr></table></body></html>",
+        # 03e: section 六 prints the three fee cells as one run (`18000` = 1 | 800 | 0), after the tables
+        lambda: T4_HEAD + "21317000001324019" + "六、其他需要报告的事项2024年，本机关收取信息处理费情况如下：发出收费通知的件数"
+        "发出收费通知的总金额（元）实际收取的总金额（元）71350",
+    ],
+    ids=["flat-run", "tabs", "markdown", "html", "section6-run"],
+)
+def test_the_fee_table_is_not_read_and_never_reaches_table_four(layout) -> None:  # type: ignore[no-untyped-def]
+    text = layout()
+    name = "x.html" if text.startswith("<html>") else ("x.md" if "| " in text else "x.txt")
+    report = parse_document(("平潭综合实验区2024年政府信息公开工作年度报告\n" + text).encode(), source=name)
+    assert {k: report.value(k) for k in T4_KEYS} == T4_2021, report.warnings
+    assert report.formats["t4"] == "gov2021"
+    assert all(k[:3] in ("t2.", "t3.", "t4.") for k in report.cells)  # no key outside the spec's tables
+    leaked = {k: c.raw for k, c in report.cells.items() if c.raw and re.search(r"7\s*1350|1350|71350", c.raw)}
+    assert leaked == {}
+    assert not report.failed_checks()
