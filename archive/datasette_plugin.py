@@ -59,6 +59,18 @@ SHA_COLUMNS = frozenset({"sha256"})
 CHART_HASH = ("#g.mark=line&g.x_column=year&g.x_type=ordinal&g.y_column=value&g.y_type=quantitative"
               "&g.color_column=measure")
 
+
+
+def chart_hash(chart: dict[str, Any]) -> str:
+    """Given a canned query's ``chart`` entry of metadata.yml (mark, x, x_type, y, y_type, color), return the
+    datasette-vega preset as a URL fragment (the same form as :data:`CHART_HASH`)."""
+    parts = [("mark", chart.get("mark", "line")), ("x_column", chart["x"]), ("x_type", chart.get("x_type", "ordinal")),
+             ("y_column", chart["y"]), ("y_type", chart.get("y_type", "quantitative"))]
+    if chart.get("color"):
+        parts.append(("color_column", chart["color"]))
+    return "#" + "&".join(f"g.{k}={quote(str(v))}" for k, v in parts)
+
+
 ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
 
@@ -115,10 +127,13 @@ def database_metadata(db: str) -> dict[str, Any]:
     )
     for name, query in (meta.get("queries") or {}).items():
         query.setdefault("hide_sql", True)
-        if name == "requests_by_year":
+        chart = query.pop("chart", None)
+        if name == "requests_by_year" or chart:
+            link = chart_hash(chart) if chart else CHART_HASH
+            label = (chart or {}).get("title") or "图表 / chart"
             query["description_html"] = (
                 f"<p>{markupsafe.escape(query.pop('description', ''))}</p>"
-                f'<p><a href="/{quote(db)}/requests_by_year{CHART_HASH}">图表 / chart (datasette-vega)</a></p>'
+                f'<p><a href="/{quote(db)}/{quote(name)}{link}">{markupsafe.escape(label)} (datasette-vega)</a></p>'
             )
     tables = meta.setdefault("tables", {})
     checks = tables.setdefault("checks", {})

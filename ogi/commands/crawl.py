@@ -267,7 +267,7 @@ def demo_cmd(db: str, no_serve: bool, port: int) -> None:
 
         ogi demo
     """
-    from ogi.demo.portal import FJ_URL, HUB_URL, Portal, PortalServer
+    from ogi.demo.portal import FJ_URL, HUB_URL, SERIES_URL, Portal, PortalServer
 
     if not no_serve:
         from ogi.commands.errors import check_listen
@@ -278,7 +278,8 @@ def demo_cmd(db: str, no_serve: bool, port: int) -> None:
     server = PortalServer(portal).start()
     click.echo(f"sample portal on 127.0.0.1:{server.port} (hosts *.fixture.test)", err=True)
     sources = [SourceInfo(name="sample-hub", url=HUB_URL, agency="样例门户", level="demo"),
-               SourceInfo(name="sample-fj", url=FJ_URL, agency="样例门户（动静结合）", level="demo")]
+               SourceInfo(name="sample-fj", url=FJ_URL, agency="样例门户（动静结合）", level="demo"),
+               SourceInfo(name="sample-series", url=SERIES_URL, agency="样例门户（多年度）", level="demo")]
     # the portal's slow page is a planned timeout: recorded and explained below, not an ERROR line (a filter:
     # Scrapy's logging set-up resets the level of its loggers, not their filters)
     logging.getLogger("scrapy.downloadermiddlewares.retry").addFilter(lambda rec: rec.levelno < logging.ERROR)

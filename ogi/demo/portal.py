@@ -16,6 +16,8 @@ absolute URLs), so URLs keep their real shapes. Families and faults follow ``sha
 * ``county.fixture.test``: plain list with 下一页, a 412 challenge wall, a 521 cookie wall, a slow page,
   ``robots.txt`` disallowing ``/search/``;
 * ``closed.fixture.test``: answers 403 on ``robots.txt``; its report column must never be fetched;
+* ``series.fixture.test``: one prefecture's bodies 2021–2024 with a finding of each across-report kind planted
+  (:mod:`ogi.demo.series`; its own source in ``ogi demo``, not linked from the hub);
 * ``bench.fixture.test`` (when ``bench_reports`` > 0): a TRS column with that many generated reports.
 
 Reports are generated from the bundled real fixtures (``ogi/demo/reports/*.json``) with
@@ -40,15 +42,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ogi.demo import fujian, synth
+from ogi.demo import fujian, series, synth
 from ogi.demo.pages import HTML, LAST_MODIFIED, Answer, Expected, Handler, page
 from ogi.demo.render import render
 from ogi.demo.server import PortalServer
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FJ_URL", "HTML", "HUB_URL", "Answer", "Expected", "Handler", "Portal", "PortalServer", "page"]
+__all__ = ["FJ_URL", "HTML", "HUB_URL", "SERIES_URL", "Answer", "Expected", "Handler", "Portal", "PortalServer",
+           "page"]
 FJ_URL = fujian.FJ_URL
+SERIES_URL = series.SERIES_URL
 
 REPORTS_DIR = Path(__file__).with_name("reports")
 
@@ -87,6 +91,7 @@ class Portal:
         self._build_county()
         self._build_closed()
         self.fj_expected = fujian.build(self)  # what a crawl of FJ_URL must find
+        self.series_expected = series.build(self)  # what a crawl of SERIES_URL must find (ogi.demo.series)
         if bench_reports:
             self._build_bench(bench_reports)
 
