@@ -4,7 +4,10 @@ The rules are pure functions of fabricated-or-real histories:
 - `failed`: a run ended failed (crawl exited non-zero, timed out, or every source failed);
 - `empty`: a run completed but found no report anywhere;
 - `suspect`: a source found far fewer reports than its recent median (`suspect_sources`);
-- `stale`: a source has had no good run for `stale_factor` × its schedule interval (`stale_sources`).
+- `stale`: a source has had no good run for `stale_factor` × its schedule interval (`stale_sources`);
+- `lost_items`: a column lost items — a source whose completeness is `partial` in a finished run (found fewer
+  items than the portal declares, or some listed item ended neither archived nor recorded), with the numbers
+  (`lost_item_sources`; off with `alerts.lost_items: false`, threshold `alerts.lost_items_min_missing`).
 
 Delivery never raises: a broken command or webhook is logged and the service goes on.
 """
@@ -30,7 +33,7 @@ GOOD_STATUSES = frozenset({"ok", "partial"})  # partial: some list pages failed,
 # a run's final statuses, least severe first; "partial" (some listed item neither archived nor recorded) is taken
 # over from the crawl when the archive knows it, and is never reported as ok
 SEVERITY = {"ok": 0, "partial": 1, "suspect": 2, "empty": 3, "failed": 4}
-RULES = ("failed", "empty", "suspect", "stale")
+RULES = ("failed", "empty", "suspect", "stale", "lost_items")
 
 
 def is_good(result: SourceResult) -> bool:
@@ -72,6 +75,14 @@ class SourceResult:
     pages: int = 0
     failures: int = 0
     finished_at: datetime | None = None
+    # completeness of the source's columns in the run (archive run_sources, issue 10): ok | partial | unknown,
+    # None when the archive did not measure it (older runs)
+    completeness: str | None = None
+    declared: int | None = None
+    listed: int | None = None
+    archived: int | None = None
+    missing: int | None = None
+    rejected: dict[str, int] = field(default_factory=dict)
 
 
 def median_found(history: Iterable[SourceResult], *, window: int) -> float | None:
@@ -103,6 +114,37 @@ def suspect_sources(
         if result.reports_found < config.suspect_ratio * median:
             suspects.append((result.source, result.reports_found, median))
     return suspects
+
+
+def lost_item_sources(results: Sequence[SourceResult], config: AlertConfig) -> list[SourceResult]:
+    """Given one run's source results, return those that lost items: completeness ``partial`` (or, where the
+    run did not record completeness, fewer listed than declared or a positive missing count), with at least
+    ``lost_items_min_missing`` missing when the number is known. Failed sources are left to the other rules."""
+    if not config.lost_items:
+        return []
+    lost = []
+    for r in results:
+        if r.status == "failed":
+            continue
+        short = (r.declared - r.listed) if r.declared is not None and r.listed is not None else None
+        partial = r.completeness == "partial" or (
+            r.completeness is None and ((r.missing or 0) > 0 or (short is not None and short > 0)))
+        if not partial:
+            continue
+        known = [n for n in (r.missing, short) if n is not None]
+        if known and max(known) < config.lost_items_min_missing:
+            continue
+        lost.append(r)
+    return lost
+
+
+def _lost_text(r: SourceResult) -> str:
+    parts = [f"{name} {value}" for name, value in (("declared", r.declared), ("listed", r.listed),
+                                                   ("archived", r.archived), ("missing", r.missing))
+             if value is not None]
+    if r.rejected:
+        parts.append("rejected " + ", ".join(f"{k} {v}" for k, v in sorted(r.rejected.items())))
+    return ", ".join(parts) or "no counts recorded"
 
 
 def classify_run(
@@ -143,7 +185,8 @@ def run_alerts(
     history: Mapping[str, Sequence[SourceResult]],
     config: AlertConfig,
 ) -> list[Alert]:
-    """Alerts for one finished run: failed, empty, and one suspect alert per suspect source."""
+    """Alerts for one finished run: failed, empty, one suspect alert per suspect source, and one lost_items
+    alert per source that lost items (whatever the run's status: a run can be ok overall and lose a column)."""
     alerts: list[Alert] = []
     if status == "failed":
         alerts.append(Alert("failed", f"run {run_id} failed: {detail or 'no detail'}", run_id=run_id,
@@ -158,6 +201,15 @@ def run_alerts(
                 f"run {run_id}: source {source} found {found} reports, far fewer than its recent median {median:g}",
                 source=source, run_id=run_id, details={"found": found, "median": median},
             ))
+    for r in lost_item_sources(results, config):
+        alerts.append(Alert(
+            "lost_items",
+            f"run {run_id}: source {r.source} lost items (completeness {r.completeness or 'partial'}: "
+            f"{_lost_text(r)})",
+            source=r.source, run_id=run_id,
+            details={"completeness": r.completeness, "declared": r.declared, "listed": r.listed,
+                     "archived": r.archived, "missing": r.missing, "rejected": dict(r.rejected)},
+        ))
     return alerts
 
 

@@ -75,6 +75,8 @@ class AlertConfig:
     command: tuple[str, ...] | None = None
     webhook: str | None = None
     timeout_seconds: float = 30.0
+    lost_items: bool = True  # the lost_items rule (a column lost items); false turns it off
+    lost_items_min_missing: int = 1  # fire when at least this many items are missing (when the number is known)
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,13 @@ def _number(data: dict[str, Any], key: str, default: float, *, where: str, minim
     if value <= minimum:
         raise ConfigError(f"{where}{key} ({value!r}) must be higher than {minimum:g}")
     return float(value)
+
+
+def _flag(data: dict[str, Any], key: str, default: bool, *, where: str) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}{key} must be true or false, got {value!r}")
+    return value
 
 
 def _command(value: Any, key: str) -> tuple[str, ...] | None:
@@ -234,6 +243,8 @@ def parse_config(data: Any, *, path: str = "") -> ScheduleConfig:
         command=_command(raw_alerts.get("command"), "alerts.command"),
         webhook=webhook,
         timeout_seconds=_number(raw_alerts, "timeout_seconds", 30, where="alerts."),
+        lost_items=_flag(raw_alerts, "lost_items", True, where="alerts."),
+        lost_items_min_missing=int(_number(raw_alerts, "lost_items_min_missing", 1, where="alerts.")),
     )
     return ScheduleConfig(
         timezone=str(tz_name),

@@ -67,7 +67,18 @@ def source_result(row: dict[str, Any]) -> SourceResult:
         pages=as_int(row.get("pages")),
         failures=as_int(row.get("failures")),
         finished_at=finished,
+        completeness=row.get("completeness") or None,
+        declared=_opt_int(row.get("declared")),
+        listed=_opt_int(row.get("listed")),
+        archived=_opt_int(row.get("archived")),
+        missing=_opt_int(row.get("missing")),
+        rejected={str(k): as_int(v) for k, v in json_dict(row.get("rejected")).items()},
     )
+
+
+def _opt_int(value: Any) -> int | None:
+    """Given a count as stored, return it as an int, or None when it was not recorded."""
+    return None if value is None or value == "" else as_int(value)
 
 
 def source_history(arc: Archive, source: str, *, limit: int, before_run: int | None = None) -> list[SourceResult]:
