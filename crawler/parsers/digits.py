@@ -170,3 +170,12 @@ def row_identity(cand: tuple[int, ...]) -> bool:
 def t4_identity(cand: tuple[int, ...]) -> bool:
     """I4 for table 四 read as 15 numbers: in each group of five, the first four add up to 总计."""
     return all(sum(cand[g : g + 4]) == cand[g + 4] for g in (0, 5, 10))
+
+
+def refusal(run: Sequence[str], n: int, admitted: int) -> str:
+    """Given a digit run refused as `n` cells and how many readings were admitted, return why, for the warning:
+    the bound it broke (:func:`reading_problem`), else several readings or none."""
+    why = reading_problem(run, n)
+    if why is not None:
+        return why
+    return "several readings" if admitted > 1 else "no reading the table's identities admit"

@@ -175,7 +175,7 @@ def _place_columns(rows: list[GridRow], h: float, image: Any = None, prev_slots:
         slots = [statistics.fmean(g) for g in _cluster_1d(xs, COL_TOL * h)]
         if not headers and prev_slots:
             # a band under no header (after a page break, rows printed empty) continues the last one's columns
-            shift = statistics.median(x - min(prev_slots, key=lambda p, x=x: abs(x - p)) for x in slots)
+            shift = statistics.median(x - _nearest(prev_slots, x) for x in slots)
             moved = [p + shift for p in prev_slots]  # pages are deskewed about their own centres
             if _within(slots, moved, COL_TOL * h):
                 slots = moved
@@ -191,6 +191,11 @@ def _place_columns(rows: list[GridRow], h: float, image: Any = None, prev_slots:
             r.cells = [Cell(b.text) for b in r.boxes]
             r.conf = [b.conf for b in r.boxes]
     return prev_slots
+
+
+def _nearest(points: list[float], x: float) -> float:
+    """Given points and a position, return the point nearest to it."""
+    return min(points, key=lambda p: abs(x - p))
 
 
 def _within(slots: list[float], wider: list[float], tol: float) -> bool:
