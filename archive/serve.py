@@ -9,18 +9,14 @@ from __future__ import annotations
 import copy
 import logging
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from archive.datasette_plugin import TEMPLATE_DB, template
 from archive.store import ArchiveError, open_archive
 
 logger = logging.getLogger(__name__)
 
-METADATA_PATH = Path(__file__).with_name("metadata.yml")
-TEMPLATE_DB = "archive"
 # Datasette settings for a large, possibly public archive: no suggested facets (they scan big tables), a facet
 # budget, a SQL time limit and a row cap; one value's size and SQLite's heap are capped by the plugin
 # (archive.datasette_plugin.prepare_connection). Whole-DB download is the plugin's (a consistent snapshot of a
@@ -39,12 +35,6 @@ SETTINGS: dict[str, Any] = {
 SERVE_HEAP_LIMIT_MB = 512  # `ogi serve`'s process: SQLite allocations beyond this fail (SQLITE_NOMEM), not the host
 
 
-@lru_cache(maxsize=1)
-def _template() -> dict[str, Any]:
-    with METADATA_PATH.open(encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
 def database_name(db_path: str | Path) -> str:
     """Given a database file, return the name Datasette gives it (its stem)."""
     return Path(db_path).stem
@@ -53,7 +43,7 @@ def database_name(db_path: str | Path) -> str:
 def load_metadata(db_name: str = TEMPLATE_DB) -> dict[str, Any]:
     """Given a database name, return metadata.yml with its database entry renamed to ``db_name`` (the served
     metadata itself comes from the plugin, for any archive database; this is the file as a dict)."""
-    meta = copy.deepcopy(_template())
+    meta = copy.deepcopy(template())
     dbs = meta.get("databases", {})
     if TEMPLATE_DB in dbs and db_name != TEMPLATE_DB:
         dbs[db_name] = dbs.pop(TEMPLATE_DB)
