@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import sqlite3
@@ -244,14 +242,6 @@ def codebook_rows(arc: Archive) -> list[dict[str, Any]]:
             {"name": flag, "kind": "flag", "label_zh": "", "label_en": flag, "unit": "", "description": desc}
         )
     return rows
-
-
-def codebook_csv(arc: Archive) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=["name", "kind", "label_zh", "label_en", "unit", "description"])
-    writer.writeheader()
-    writer.writerows(codebook_rows(arc))
-    return buf.getvalue()
 
 
 LONG_CODEBOOK: tuple[tuple[str, str, str, str], ...] = (
