@@ -62,6 +62,8 @@ CASES: list[tuple[str, int, str]] = [
     ("sources --db {root}/empty.db", 2, "empty file"),
     ("sources --db {root}/newer.db", 2, "newer than this program"),
     ("sources --sources-file {root}/picture.png", 2, "cannot read the sources file"),
+    ("sources --db {root}/missing.db", 2, "no such archive"),
+    ("status --db {root}/missing.db", 2, "no archive at"),
     ("status --db {root}/other.db", 2, "not an OGI archive"),
     ("status --db {root}/empty.db", 2, "empty file"),
     ("doc --db {root}/empty.db --url http://x.test/", 2, "not an archive database"),

@@ -85,8 +85,7 @@ def recorded_failures(db: str, run_id: Any) -> list[tuple[str, str]] | None:
     except ArchiveError:
         return None
     try:
-        cur = arc.conn.execute("SELECT url, reason FROM failures WHERE run_id = ? ORDER BY id", (int(run_id),))
-        return [(str(u), str(r)) for u, r in cur.fetchall()]
+        return [(str(f["url"]), str(f["reason"])) for f in arc.failures(int(run_id))]
     finally:
         arc.close()
 
@@ -320,6 +319,11 @@ def sources_cmd(db: str, sources_file: str | None, as_json: bool) -> None:
     """
     sources = sources_or_exit(sources_file)
     arc = None
+    given = click.get_current_context().get_parameter_source("db") == click.core.ParameterSource.COMMANDLINE
+    if given and not Path(db).exists():  # a named archive that is not there (the default only: nothing crawled yet)
+        from ogi.commands.errors import BadInput
+
+        raise BadInput(f"{db}: no such archive")
     if Path(db).exists():  # read-only: listing the sources never creates, migrates or changes the archive
         from ogi.commands.errors import open_readonly
 

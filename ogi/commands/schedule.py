@@ -103,9 +103,17 @@ def status(db: str, config_path: str | None, as_json: bool, limit: int, check: b
         click.echo(format_status(data))
     if check and (data.get("error") or (data.get("integrity") or {}).get("ok") is False):
         sys.exit(1)  # --check: an archive that cannot be opened or checked is not healthy
-    if data.get("error") and os.path.exists(db):
+    if data.get("error") and (os.path.exists(db) or _given(click.get_current_context(), "db")):
+        # a file that is not a readable archive (another app's database, a newer schema …), or an archive the
+        # user named that is not there; without --db (the default ogi.db) a missing archive only means that
+        # nothing has run yet, and the next runs above are still worth showing
         click.echo(f"Error: {data['error']}", err=True)
-        sys.exit(2)  # a file that is not a readable archive (another app's database, a newer schema …)
+        sys.exit(2)
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    """Given the command's context, return whether the user gave option `name` (not its default or env)."""
+    return ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
 
 
 COMMANDS: list[click.Command] = [schedule, run_now, status]

@@ -107,11 +107,20 @@ def test_run_now_unknown_mode(db):
     assert "Unknown mode" in result.output
 
 
-def test_status_without_an_archive(db):
+def test_status_without_an_archive(db, tmp_path, monkeypatch):
+    # an archive the user named that is not there: the next runs are shown, then one error line, exit 2
     result = CliRunner().invoke(status, ["--db", db])
-    assert result.exit_code == 0
+    assert result.exit_code == 2
     assert "no archive at" in result.output
     assert "Next runs (Asia/Shanghai)" in result.output
+    assert not os.path.exists(db)
+    # the default archive (no --db) missing: nothing has run yet, which is not an error
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("OGI_DB", raising=False)
+    result = CliRunner().invoke(status, [])
+    assert result.exit_code == 0, result.output
+    assert "no archive at" in result.output
+    assert not (tmp_path / "ogi.db").exists()
 
 
 def test_health_check_alerts_stale_sources_once(db, config, plan, tmp_path):
