@@ -269,6 +269,10 @@ class RunsMixin:
         )
         return {str(reason): int(n) for reason, n in cur.fetchall()}
 
+    def failures(self, run_id: int) -> list[dict[str, Any]]:
+        """Given a run id, return its recorded failures (``failures`` rows), in the order they were recorded."""
+        return _rows(self._conn.execute("SELECT * FROM failures WHERE run_id = ? ORDER BY id", (run_id,)))
+
     def known_sources(self) -> list[str]:
         """Given nothing, return every source that has a recorded result in some run, sorted."""
         cur = self._conn.execute("SELECT DISTINCT source FROM run_sources ORDER BY source")

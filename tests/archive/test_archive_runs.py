@@ -64,6 +64,10 @@ def test_source_results_failure_counts_and_known_sources(arc):
     assert list(counts) == ["http_404", "timeout", "wall"]
     assert arc.failure_counts(r2) == {"wall": 1}
     assert arc.known_sources() == ["alpha", "beta", "zeta"]
+    listed = arc.failures(r2)
+    assert [(f["url"], f["reason"], f["run_id"]) for f in listed] == [("http://x.test/b", "wall", r2)]
+    assert [f["reason"] for f in arc.failures(r1)] == ["http_404", "timeout", "http_404", "http_404", "timeout", "wall"]
+    assert arc.failures(r2 + 5) == []
 
 
 # --- completeness and link decisions (issue 10) ---------------------------------------------------------
