@@ -54,6 +54,8 @@ LIST_STATUS = "list"  # the crawl-state status of an archived list page
 # the run status of a finished run in which a source lost items (the archive's own word when it has one)
 RUN_PARTIAL = "partial" if "partial" in RUN_STATUSES else "suspect"
 # failures of a link that was never requested, or refused before it was: also a link decision
+# link decisions that lose items known to exist (a page cap reached): the source is partial
+LOSS_DECISIONS = frozenset({"page-limit"})
 LINK_REASONS = ("confusable", "offsite", "js-link", "robots", "robots/401", "robots/403", "unsafe/")
 
 
@@ -84,6 +86,7 @@ class ArchivePipeline:
             raise ValueError(f"cannot start the crawl: {exc}") from None
         self.counts: dict[str, Counter[str]] = defaultdict(Counter)
         self.reasons: dict[str, Counter[str]] = defaultdict(Counter)
+        self.loss_reasons: dict[str, Counter[str]] = defaultdict(Counter)  # reasons of list failures and losses
         self.columns: dict[str, dict[str, Column]] = defaultdict(dict)
         self.decisions: dict[str, Counter[str]] = defaultdict(Counter)
         self.list_urls: dict[str, set[str]] = defaultdict(set)  # URLs read as list pages, per source
@@ -151,8 +154,13 @@ class ArchivePipeline:
             self._listing(item)
             return item
         if isinstance(item, LinkDecisionItem):
-            self._decision(item["source"] or "?", item["url"], item["reason"], title=item.get("title"),
-                           list_url=item.get("list_url"), detail=item.get("detail"))
+            source = item["source"] or "?"
+            new = self._decision(source, item["url"], item["reason"], title=item.get("title"),
+                                 list_url=item.get("list_url"), detail=item.get("detail"))
+            if new and item["reason"] in LOSS_DECISIONS:  # a cap reached: pages known and not read
+                self.counts[source]["losses"] += 1
+                self.reasons[source][item["reason"]] += 1
+                self.loss_reasons[source][item["reason"]] += 1
             return item
         if isinstance(item, FailureItem):
             self._failure(item)
@@ -170,12 +178,12 @@ class ArchivePipeline:
         self.columns[source].setdefault(column, Column()).add(item)
 
     def _decision(self, source: str, url: str, reason: str, *, title: str | None = None,
-                  list_url: str | None = None, detail: str | None = None) -> None:
-        """Record one candidate link not followed (once per run, source, URL and reason)."""
+                  list_url: str | None = None, detail: str | None = None) -> bool:
+        """Record one candidate link not followed (once per run, source, URL and reason); True when new."""
         assert self.gateway is not None
         key = (f"decision:{source}", f"{url}\n{reason}")
         if key in self.seen_failures:
-            return
+            return False
         self.seen_failures.add(key)
         self.recorded[source].add(url)
         self.decisions[source][reason] += 1
@@ -185,6 +193,7 @@ class ArchivePipeline:
                                                   list_url=list_url, detail=(detail or "")[:500] or None)
         except Exception as exc:
             _log_write_error(exc, "could not record the link decision for %s", url)
+        return True
 
     def _failure(self, item: FailureItem) -> None:
         assert self.gateway is not None
@@ -200,8 +209,10 @@ class ArchivePipeline:
         self.counts[source]["failures"] += 1
         if item.get("kind") == "list":
             self.counts[source]["list_failures"] += 1
+            self.loss_reasons[source][reason] += 1
         elif item.get("partial"):  # an item known to exist and lost (crawler/losses.py): the source is partial
             self.counts[source]["losses"] += 1
+            self.loss_reasons[source][reason] += 1
         self.reasons[source][item["reason"]] += 1
         self.crawler.stats.inc_value("ogi/failures")
         try:
@@ -384,10 +395,21 @@ class ArchivePipeline:
                 history = []
             if any((h.get("reports_found") or 0) > 0 for h in history if h.get("run_id") != self.run_id):
                 return "suspect", f"found nothing where earlier runs found reports; {reasons}".strip("; ")
+            listed = c["pages"] or c["archived"] or any(col.rows for col in self.columns[source].values())
+            if (c["list_failures"] or c["losses"]) and listed:  # something was read, and something was lost
+                return "partial", f"0 reports; lost: {self.lost_text(source)}; {reasons}".strip("; ")
             return "empty", reasons
         if c["list_failures"] or c["losses"]:
             return "partial", reasons
         return "ok", reasons
+
+    def lost_text(self, source: str | None = None) -> str:
+        """The loss reasons of one source (or of the run) with their counts: ``page-limit×1, http/404×2``."""
+        lost: Counter[str] = Counter()
+        for name, counter in self.loss_reasons.items():
+            if source is None or name == source:
+                lost.update(counter)
+        return ", ".join(f"{r}×{n}" for r, n in lost.most_common(8))
 
     def close_spider(self) -> None:
         """Commit what is saved; the run itself is finished by :meth:`spider_closed` (it knows the reason)."""
@@ -441,7 +463,7 @@ class ArchivePipeline:
             run_status = "failed"
         elif "suspect" in statuses:
             run_status = "suspect"
-        elif ("partial" in completeness or "partial" in statuses) and totals["reports_found"]:
+        elif "partial" in statuses or ("partial" in completeness and totals["reports_found"]):
             run_status = RUN_PARTIAL  # a source lost items: the run is not ok
         elif statuses and all(s == "failed" for s in statuses):
             run_status = "failed"
@@ -459,6 +481,8 @@ class ArchivePipeline:
         self.crawler.stats.set_value("ogi/finish_reason", reason)
         self.crawler.stats.set_value("ogi/time/commit", round(self.gateway.commit_time, 3))
         detail = f"finish: {reason}"
+        if not interrupted and (losses := self.lost_text()):
+            detail += f"; lost: {losses}"
         if self.gateway.commit_failures:
             detail += f"; archive commit failed {self.gateway.commit_failures}×: {self.gateway.commit_error}"
             self.crawler.stats.set_value("ogi/commit_error", self.gateway.commit_error)

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -21,6 +22,7 @@ from scrapy.http import Response, TextResponse
 from crawler.items import FailureItem
 from crawler.spiders import titles
 from crawler.spiders.families.base import ReportSpider
+from crawler.spiders.families.caps import setting_int
 
 SID = re.compile(r"SID\s*['\"]?\s*:\s*['\"]?(\d+)")
 TREE_ITEM = re.compile(
@@ -30,7 +32,7 @@ API_PATH = re.compile(r"/api/all/(\d+)")
 SHELL_PREFIX = re.compile(r"^(.*?/gkmlpt/)")
 HASH_CATEGORY = re.compile(r"#\D{0,20}?(\d+)")
 COLUMN_NAME = re.compile(r"年报|年度报告|工作报表")
-MAX_PAGES = 200
+MAX_PAGES = 200  # default of the OGI_GKMLPT_MAX_PAGES setting: API pages read per category
 
 
 def gkmlpt_config(text: str) -> tuple[str | None, list[tuple[str, str]]]:
@@ -89,6 +91,11 @@ class GkmlptSpider(ReportSpider):
 
     name = "gkmlpt"
     family = "gkmlpt"
+
+    @cached_property
+    def gkmlpt_max_pages(self) -> int:
+        """The ``OGI_GKMLPT_MAX_PAGES`` setting (default :data:`MAX_PAGES`), read once per spider."""
+        return setting_int(self, "OGI_GKMLPT_MAX_PAGES", MAX_PAGES)
 
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Given a list page, yield its report-link and next-page requests and what it lists.
@@ -161,15 +168,17 @@ class GkmlptSpider(ReportSpider):
         per_page = int(ctx.get("gk_per_page") or len(articles) or 10)
         if m and articles and total:
             declared_pages = math.ceil(total / per_page)
-            pages = min(declared_pages, MAX_PAGES)
+            cap = self.gkmlpt_max_pages
+            pages = min(declared_pages, cap)
             page_ctx = {**ctx, "gk_per_page": per_page}
             for n in range(max(page, 1) + 1, pages + 1):  # from every answer: the total can grow mid-crawl
                 yield self.list_request(self.gkmlpt_api_url(response.url, m.group(1), n, sid), page_ctx,
                                         callback=self.gkmlpt_parse_api)
-            if page == 1 and declared_pages > MAX_PAGES:
-                yield self.link_decision(self.gkmlpt_api_url(response.url, m.group(1), MAX_PAGES + 1, sid),
+            if page == 1 and declared_pages > cap:
+                yield self.link_decision(self.gkmlpt_api_url(response.url, m.group(1), cap + 1, sid),
                                          "page-limit", ctx, list_url=response.url,
-                                         detail=f"{declared_pages - MAX_PAGES} pages beyond the limit {MAX_PAGES}")
+                                         detail=f"{declared_pages - cap} pages beyond the limit {cap}"
+                                                " (OGI_GKMLPT_MAX_PAGES)")
 
 
 family = "gkmlpt"

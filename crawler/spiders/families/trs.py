@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.http import Response, TextResponse
 
 from crawler.spiders.families.base import ReportSpider, anchor_rows, page_hub
+from crawler.spiders.families.caps import setting_int
 
 PAGER_0 = re.compile(r"createPageHTML\(\s*(\d+)\s*,\s*(\d+)\s*,\s*[\"'](\w+)[\"']\s*,\s*[\"'](\w+)[\"']")
 PAGER_1 = re.compile(
@@ -25,7 +27,7 @@ COUNT_PAGE = re.compile(r"var\s+countPage\s*=\s*(\d+)")
 TOTAL_PAGES = re.compile(r"共\s*(\d+)\s*页")
 TRS_DOC = re.compile(r"(?:^|/)t\d{8}_\d+\.s?html?$|(?:^|/)P0\d{8}\w*\.\w+$")  # ./YYYYMM/tYYYYMMDD_id.html, P0… files
 INDEX_URL = re.compile(r"/(?P<prefix>index)(?:_\d+)?\.(?P<ext>s?html?)$")
-MAX_PAGES = 500
+MAX_PAGES = 500  # default of the OGI_TRS_MAX_PAGES setting: list pages read per TRS column
 
 
 def trs_page_urls(text: str, url: str) -> list[str]:
@@ -68,6 +70,11 @@ class TrsStaticSpider(ReportSpider):
     name = "trs"
     family = "trs"
 
+    @cached_property
+    def trs_max_pages(self) -> int:
+        """The ``OGI_TRS_MAX_PAGES`` setting (default :data:`MAX_PAGES`), read once per spider."""
+        return setting_int(self, "OGI_TRS_MAX_PAGES", MAX_PAGES)
+
     def parse_list(self, response: Response, ctx: dict[str, Any]) -> Iterator[Any]:
         """Given a list page, yield its report-link and next-page requests and what it lists.
 
@@ -91,12 +98,14 @@ class TrsStaticSpider(ReportSpider):
                                                candidate=True if is_row else None)
         urls, declared_pages = trs_pages(response.text, response.url)
         yield self.listing(response, ctx, mechanism="trs/pager", declared_pages=declared_pages, rows=rows)
-        for url in urls[:MAX_PAGES]:
+        cap = self.trs_max_pages
+        for url in urls[:cap]:
             if url != response.url:
                 yield self.list_request(url, ctx, callback=self.parse)
-        if len(urls) > MAX_PAGES:
-            yield self.link_decision(urls[MAX_PAGES], "page-limit", ctx, list_url=response.url,
-                                     detail=f"{len(urls) - MAX_PAGES} declared pages beyond the limit {MAX_PAGES}")
+        if len(urls) > cap:
+            yield self.link_decision(urls[cap], "page-limit", ctx, list_url=response.url,
+                                     detail=f"{len(urls) - cap} declared pages beyond the limit {cap}"
+                                            " (OGI_TRS_MAX_PAGES)")
 
 
 family = "trs"
