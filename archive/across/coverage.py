@@ -83,10 +83,8 @@ def edit_rows(conn: sqlite3.Connection, snap: Snapshot, report_body: dict[int, s
     """Given the archive connection, return one ``edits`` row per new version of a report that came from the
     same URL with other bytes after the report's publication date (a re-parse of stored bytes is no edit):
     the changed cells (from ``changes``) and a unified diff of the changed sections."""
-    cols = [r[1] for r in conn.execute("PRAGMA table_info(versions)")]
-    reparse = "v.reparse" if "reparse" in cols else "0"
-    cur = conn.execute(
-        f"SELECT v.report_id, v.id, v.version, v.sha256, v.url, v.saved_at, {reparse} FROM versions v"
+    cur = conn.execute(  # versions.reparse exists from schema v2 on; the store migrates before this runs
+        "SELECT v.report_id, v.id, v.version, v.sha256, v.url, v.saved_at, v.reparse FROM versions v"
         " ORDER BY v.report_id, v.version"
     )
     prev: dict[int, tuple[int, str, str | None]] = {}
