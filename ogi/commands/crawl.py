@@ -215,13 +215,28 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], discover_url
                               host_map=parse_host_map(host_map), fast=fast, extra=extra, mode=mode)
     check_archive_path(db)
     click.echo(f"crawling {len(chosen)} source(s) into {db} (mode {settings.get('OGI_MODE')})", err=True)
-    stats = run_crawl(chosen, settings, progress=None if quiet else show_progress)
+    stats = crawl_holding_run(db, run_id, chosen, settings, quiet=quiet)
     print_summary(stats, chosen, db)
     if timings:
         print_timings(stats)
     if stats.get("ogi/run_id") is None:
         raise click.ClickException("the crawl did not start (see the log above)")
     check_completed(stats)
+
+
+def crawl_holding_run(db: str, run_id: int | None, chosen: list[SourceInfo], settings: Any, *,
+                      quiet: bool) -> dict[str, Any]:
+    """Given the sources and settings, run the crawl; a crawl of an existing run (``--run-id``) holds the run's
+    crawl lock (crawler.runlock), so a second crawl of the same run is one line, exit 1, never a twin crawl."""
+    from contextlib import nullcontext
+
+    from crawler.runlock import RunBusy, RunLock
+
+    try:
+        with RunLock(db, run_id) if run_id is not None else nullcontext():
+            return run_crawl(chosen, settings, progress=None if quiet else show_progress)
+    except RunBusy as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def check_archive_path(db: str) -> None:
