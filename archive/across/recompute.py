@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import sqlite3
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,7 @@ def _recompute(arc: Any, aliases: str | Path | None, today: dt.date | None) -> d
     by_id = {b["body_id"]: b for b in all_bodies}
     checks = cross_checks(snap, index)
     edits = edit_rows(conn, snap, report_body)
-    edited: dict[int, int] = {}
-    for e in edits:
-        edited[e["report_id"]] = edited.get(e["report_id"], 0) + 1
+    edited: dict[int, int] = Counter(e["report_id"] for e in edits)
     coverage = coverage_rows(snap, all_bodies, index, edited, today or dt.date.today())
     norm = normalised_sections(snap)
     snap.sections.clear()  # the normalised texts are all that is compared from here on (memory at 10^5 reports)
@@ -84,8 +83,5 @@ def _recompute(arc: Any, aliases: str | Path | None, today: dt.date | None) -> d
 
 
 def _count(rows: list[dict[str, Any]], col: str) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in rows:
-        k = str(r.get(col))
-        out[k] = out.get(k, 0) + 1
-    return out
+    """Given rows and a column, return value (as text) -> number of rows, in order of first appearance."""
+    return dict(Counter(str(r.get(col)) for r in rows))
