@@ -27,7 +27,7 @@ from ogi.service.state import StateStore
 logger = logging.getLogger(__name__)
 
 RUN_COUNTS = ("pages", "reports_found", "new_reports", "new_versions", "failures")
-COMPLETENESS_SHOWN = ("declared", "listed", "archived", "missing")  # per source, read by key when the archive has them
+COMPLETENESS_SHOWN = ("declared", "listed", "archived", "missing")  # per source, from Archive.completeness()
 
 
 def _fmt_time(dt: datetime | None, config: ScheduleConfig) -> str:
@@ -82,19 +82,16 @@ def failing_sources(per_source: dict[str, list[alert_rules.SourceResult]], stale
 def completeness(arc: Archive) -> dict[str, Any] | None:
     """Given the archive, return the completeness of its last run with per-source results (declared / listed /
     archived / missing and ok|partial|unknown per source), or None when the archive does not record it."""
-    reader = getattr(arc, "completeness", None)
-    if not callable(reader):
-        return None
     try:
-        data = reader()
+        data = arc.completeness()
     except Exception as e:  # a status must show, whatever one part of it does
         logger.warning("Could not read the completeness of the last run: %s", e)
         return None
-    if not isinstance(data, dict) or data.get("run_id") is None:
+    if data.get("run_id") is None:
         return None
     sources = [{"source": str(src.get("source") or ""), **{k: src.get(k) for k in COMPLETENESS_SHOWN},
                 "completeness": str(src.get("completeness") or "unknown")}
-               for src in data.get("sources") or [] if isinstance(src, dict)]
+               for src in data.get("sources") or []]
     return {"run_id": data.get("run_id"), "status": str(data.get("status") or "unknown"), "sources": sources}
 
 
