@@ -1,4 +1,4 @@
-"""docs/data.md's data dictionary is generated from archive/schema.py (scripts/gen_data_dict.py) and up to
+"""docs/data.md's data dictionary is generated from archive/schema/ (scripts/gen_data_dict.py) and up to
 date; the generator writes only between its markers."""
 
 from __future__ import annotations
