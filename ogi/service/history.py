@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive import Archive, open_archive
 from ogi.service.alerts import SourceResult
 from ogi.service.common import SchedulerError, parse_time
+
+if TYPE_CHECKING:  # the archive (sqlite-utils) loads when a command opens one, not at `ogi` start-up
+    from archive import Archive
 
 
 def open_history(db: str | os.PathLike[str], *, readonly: bool = False) -> Archive:
     """Given the archive path, return the open archive (``readonly``: never created, migrated or written);
     SchedulerError naming the path when it is unusable."""
+    from archive import open_archive  # loaded on first use: not at `ogi` start-up
+
     try:
         return open_archive(os.fspath(db), readonly=readonly)
     except Exception as e:

@@ -22,9 +22,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive import Archive
 from crawler.liveness import parse_owner_tag
 from crawler.modes import CRAWL_MODES
 from ogi.service import alerts as alert_rules
@@ -53,6 +52,9 @@ from ogi.service.locks import FileLock
 from ogi.service.procs import alive, end_group, group_alive, group_leader, proc_start
 from ogi.service.state import StateStore
 from ogi.service.totals import carry_snapshot, run_totals
+
+if TYPE_CHECKING:  # the archive (sqlite-utils) loads when a command opens one, not at `ogi` start-up
+    from archive import Archive
 
 logger = logging.getLogger(__name__)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import os
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from archive import Archive
 from ogi.service import alerts as alert_rules
 from ogi.service.common import (
     SchedulerError,
@@ -23,6 +22,9 @@ from ogi.service.jobstore import list_jobs
 from ogi.service.locks import lock_holder
 from ogi.service.runner import schedule_interval
 from ogi.service.state import StateStore
+
+if TYPE_CHECKING:  # the archive (sqlite-utils) loads when a command opens one, not at `ogi` start-up
+    from archive import Archive
 
 logger = logging.getLogger(__name__)
 
