@@ -129,15 +129,6 @@ def print_timings(stats: dict[str, Any]) -> None:
     click.echo("timings: " + json.dumps(out, sort_keys=True), err=True)
 
 
-def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for value in values:
-        name, sep, target = value.partition("=")
-        if not sep or not target:
-            raise click.BadParameter(f"expected NAME=HOST:PORT, got {value!r}")
-        out[name.strip().lower()] = target.strip()
-    return out
-
 
 @click.command("crawl")
 @click.option("--source", "source_names", multiple=True, help="A source name from the sources file (repeatable).")
@@ -175,6 +166,7 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], discover_url
 
         ogi crawl --mode light --db ogi.db
     """
+    from ogi.commands.discover import parse_host_map
     from ogi.commands.errors import BadInput
 
     known = {s.name: s for s in sources_or_exit(sources_file)}
@@ -188,10 +180,9 @@ def crawl_cmd(source_names: tuple[str, ...], urls: tuple[str, ...], discover_url
             raise BadInput(f"not an http(s) URL: {url!r}")
         chosen.append(SourceInfo(name=url, url=url))
     for start in discover_urls:  # ogi discover's columns (family left to the spider's own detection)
-        from ogi.commands.discover import parse_host_map as discover_host_map
         from ogi.commands.discover import run_discovery
 
-        found = run_discovery(start, allow_private=allow_private, host_map=discover_host_map(host_map),
+        found = run_discovery(start, allow_private=allow_private, host_map=parse_host_map(host_map),
                               check_columns=False)
         click.echo(f"discover {start}: {found.summary()}", err=True)
         for cand in found.candidates:
