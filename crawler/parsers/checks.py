@@ -9,12 +9,17 @@ S3  figures stated in the narrative = the table's cells            (per stated f
 
 The I1/I2 sides are computed by :func:`i1_sides` / :func:`i2_sides` over any value lookup, so the digit-run
 resolver (:mod:`crawler.parsers.resolve`) tries its candidate readings against the very same formulas.
+
+:data:`CHECKERS` lists the checkers in the order their results are reported; :func:`run_checks` runs them all
+(the readers call only that). A new rule is a checker appended here plus its entry (kind, formula) in
+``archive.schema.CHECK_RULES``; a test asserts that the two lists name the same rules.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from crawler.parsers import keys as K
 from crawler.parsers.model import CellValue, Check
@@ -193,3 +198,31 @@ def narrative_checks(sections: Mapping[str, str], text: str, cells: Mapping[str,
         else:
             out.append(Check("S3", scope, "fail", number, primary))
     return out
+
+
+@dataclass(frozen=True)
+class CheckInput:
+    """What the checkers read: the keyed cells, the format whose rows table 三's rules use, whether table 四
+    is printed, and the narrative (sections and full text) for S3."""
+
+    cells: Mapping[str, CellValue]
+    t3_format: str
+    t4_printed: bool
+    sections: Mapping[str, str] = field(default_factory=dict)
+    text: str = ""
+
+
+Checker = Callable[[CheckInput], list[Check]]
+
+# rule(s) -> checker, in the order the results are reported (I1, I2, I3 come from one pass over table 三)
+CHECKERS: tuple[tuple[tuple[str, ...], Checker], ...] = (
+    (("I1", "I2", "I3"), lambda c: table3_checks(c.cells, c.t3_format)),
+    (("I4",), lambda c: table4_checks(c.cells) if c.t4_printed else []),
+    (("I5",), lambda c: sign_checks(c.cells)),
+    (("S3",), lambda c: narrative_checks(c.sections, c.text, c.cells)),
+)
+
+
+def run_checks(inp: CheckInput) -> list[Check]:
+    """Given what the checkers read, return every check of every registered rule, in :data:`CHECKERS` order."""
+    return [check for _rules, checker in CHECKERS for check in checker(inp)]

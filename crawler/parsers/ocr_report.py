@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from crawler.parsers import keys as K
-from crawler.parsers.checks import narrative_checks, sign_checks, table3_checks, table4_checks
+from crawler.parsers.checks import CheckInput, run_checks
 from crawler.parsers.core import build_report
 from crawler.parsers.model import Cell, Check, Extracted, Report
 from crawler.parsers.normalize import fold_extracted, is_value_text
@@ -153,10 +153,5 @@ def recheck(report: Report) -> list[Check]:
     cells = report.cells
     t3f = report.formats.get("t3", "none")
     t4 = any(k.startswith("t4.") for k in cells)
-    return [
-        *table3_checks(cells, t3f),
-        *(table4_checks(cells) if t4 else []),
-        *sign_checks(cells),
-        *narrative_checks(report.sections, report.text, cells),
-    ]
+    return run_checks(CheckInput(cells, t3f, t4, report.sections, report.text))
 

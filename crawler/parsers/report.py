@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from crawler.parsers import keys as K
-from crawler.parsers.checks import narrative_checks, sign_checks, table3_checks, table4_checks
+from crawler.parsers.checks import CheckInput, run_checks
 from crawler.parsers.labels import doc_format_hint, is_pre2019, tables_signed
 from crawler.parsers.lines import lines_from_cell_per_line, lines_from_rows, lines_from_text
 from crawler.parsers.meta import find_meta, find_sections
@@ -181,12 +181,7 @@ def build_report(ex: Extracted, *, source: str | None = None) -> Report:
     report.warnings.extend(explain_unknowns(cells, report.warnings))
     report.cells = dict(sorted(cells.items(), key=lambda kv: key_order(kv[0])))
     report.status, report.ok = "report", True
-    report.checks = [
-        *table3_checks(report.cells, t3_rules),
-        *(table4_checks(report.cells) if report.formats["t4"] != "none" else []),
-        *sign_checks(report.cells),
-        *narrative_checks(sections, ex.text, report.cells),
-    ]
+    report.checks = run_checks(CheckInput(report.cells, t3_rules, report.formats["t4"] != "none", sections, ex.text))
     return report
 
 
