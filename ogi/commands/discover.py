@@ -11,14 +11,13 @@ import yaml
 
 from crawler.discover import DiscoveryResult, discover
 from crawler.safety import UnsafeURL
+from ogi.commands.errors import BadInput
 
 logger = logging.getLogger(__name__)
 
 
-class DiscoverError(click.ClickException):
+class DiscoverError(BadInput):
     """A discovery that could not start or found nothing to read: one line on stderr, exit status 2."""
-
-    exit_code = 2
 
 
 def parse_host_map(values: tuple[str, ...]) -> dict[str, str]:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import click
 
+from ogi.commands.errors import BadInput
+
 logger = logging.getLogger(__name__)
 
 
-class DocError(click.ClickException):
+class DocError(BadInput):
     """One clear line, exit 2."""
-
-    exit_code = 2
 
 
 @click.command("doc")
