@@ -286,4 +286,7 @@ class ArchiveGateway:
         self.closed = True
         self.commit(reopen=False)
         self.state.close()
-        self.arc.close()
+        try:
+            self.arc.close()
+        except Exception as exc:  # a full disk refusing the last sync: what was committed was synced then
+            logger.error("could not close the archive cleanly: %s", exc)

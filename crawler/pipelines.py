@@ -60,9 +60,9 @@ LINK_REASONS = ("confusable", "offsite", "js-link", "robots", "robots/401", "rob
 
 
 def _log_write_error(exc: BaseException, message: str, *args: Any) -> None:
-    """Given a failed archive write, log it: an ArchiveError (a full disk: its one line says why) without a
-    traceback, anything else with one."""
-    if isinstance(exc, ArchiveError):
+    """Given a failed archive or WARC write, log it: an ArchiveError or an OSError (a full disk: its one line
+    says why) without a traceback, anything else with one."""
+    if isinstance(exc, ArchiveError | OSError):
         logger.error(message + ": %s", *args, exc)
     else:
         logger.error(message, *args, exc_info=exc)
@@ -250,8 +250,8 @@ class ArchivePipeline:
         if self.warc is not None:
             try:
                 self.warc.write(item)
-            except Exception:
-                logger.exception("WARC write failed for %s", item.get("url"))
+            except Exception as exc:
+                _log_write_error(exc, "WARC write failed for %s", item.get("url"))
         t1 = time.perf_counter()
         stats.inc_value("ogi/time/warc", t1 - t0)
         try:
@@ -497,10 +497,14 @@ class ArchivePipeline:
                 recompute_across(self.gateway.arc)
             except Exception:
                 logger.exception("could not recompute the across-report tables after run %s", self.run_id)
-        if self.warc is not None:
-            self.warc.close()
-        if self.pool is not None:
-            self.pool.close()
+        try:  # a full disk may refuse the WARC log's last bytes: the workers and the archive still close
+            if self.warc is not None:
+                self.warc.close()
+        except OSError as exc:
+            logger.error("could not close the WARC log of run %s: %s", self.run_id, exc)
+        finally:
+            if self.pool is not None:
+                self.pool.close()
         before = self.gateway.commit_failures
         self.gateway.close()
         if self.gateway.commit_failures > before:  # the run's own result could not be stored

@@ -28,7 +28,7 @@ FJ_REPORTS = 22  # reports a clean crawl of the sample fj portal archives (tests
 pytestmark = pytest.mark.slow
 
 
-def _ogi(*args: str, timeout: float = 180) -> dict[str, Any]:
+def _ogi(*args: str, timeout: float = 120) -> dict[str, Any]:
     """Run ``python -m ogi …``; return its exit status and output."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     res = subprocess.run([sys.executable, "-m", "ogi", *args], capture_output=True, text=True, timeout=timeout,
