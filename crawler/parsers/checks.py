@@ -27,6 +27,7 @@ from crawler.parsers.model import CellValue, Check
 Number = int | float
 Lookup = Callable[[str], Number | None]  # key → value, None when missing or unreadable
 
+MAX_FIGURE_DIGITS = 15  # a stated count longer than this is a glued digit string, not a figure
 NARRATIVE_FALLBACK_CHARS = 6000  # without sections, S3 reads this much of the text's start
 NARRATIVE_SECTIONS = ("s1.overview", "s2.proactive", "s3.requests", "s4.review_litigation")  # S3 reads 一–四
 _COUNT = r"\s*(\d+)\s*[件条]"  # a stated count: `58 件`, `0条`
@@ -172,7 +173,10 @@ def narrative_figures(sections: Mapping[str, str], text: str) -> list[tuple[str,
             flat = "。".join(s for s in sentences if any(w in s for w in words))
             for scope, rx, targets in rules:
                 for m in rx.finditer(flat):
-                    number = int(next(g for g in m.groups() if g))
+                    digits = next(g for g in m.groups() if g)
+                    if len(digits) > MAX_FIGURE_DIGITS:  # a digit string, not a count (int() refuses > 4,300)
+                        continue
+                    number = int(digits)
                     if (scope, number) not in seen:
                         seen.add((scope, number))
                         out.append((scope, number, targets))

@@ -105,7 +105,9 @@ def parse_bytes(
     except (RecursionError, MemoryError) as exc:
         return _failed(source, f"document too complex: {type(exc).__name__}")
     except Exception as exc:  # the contract: no traceback for bad input, ever
-        logger.exception("parser bug on %s", source)
+        # one line for the user (the error is on the result too); the traceback only at debug, for developers
+        logger.warning("parser bug on %s: %s: %s", source, type(exc).__name__, str(exc)[:300])
+        logger.debug("parser bug on %s", source, exc_info=True)
         return _failed(source, f"parser error: {type(exc).__name__}: {exc}")
 
 

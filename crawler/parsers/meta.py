@@ -226,35 +226,3 @@ def find_sections(text: str) -> tuple[dict[str, str], str]:
         sections[key] = body
     preface = text[: found[0][0]] if found else text[:1500]
     return sections, preface
-
-
-_NARRATIVE = (
-    # (rule scope, regex, table keys whose sum it may equal: first the primary, then accepted alternatives)
-    ("received_new.total", re.compile(r"新收[^。；;，,]{0,16}?申请\s*(\d+)\s*件"), (("t3.received_new.total",),)),
-    (
-        "received.total",
-        re.compile(r"(?:共|全年|累计)?(?:收到|受理)[^。；;，,\d]{0,16}?申请\s*(\d+)\s*件"),
-        (("t3.received_new.total",), ("t3.received_new.total", "t3.carried_in.total")),
-    ),
-    ("carried_in.total", re.compile(r"上年(?:度)?结转\s*(\d+)\s*件|(\d+)\s*件为上年结转"), (("t3.carried_in.total",),)),
-    ("outcome.total.total", re.compile(r"办结[^。；;，,\d]{0,12}?(\d+)\s*件"), (("t3.outcome.total.total",),)),
-    (
-        "carried_out.total",
-        re.compile(r"(\d+)\s*件\s*(?:结转下|转下|转入下)|结转(?:至)?下(?:一)?年(?:度)?(?:继续办理)?\s*(\d+)\s*件"),
-        (("t3.carried_out.total",),),
-    ),
-)
-
-
-def narrative_numbers(text: str) -> list[tuple[str, int, tuple[tuple[str, ...], ...]]]:
-    """Numbers the narrative states about table 三 (S3), with the table keys each should match."""
-    out = []
-    # only sentences about applications; \d and int() read full-width digits too
-    flat = "。".join(s for s in re.split(r"[。\n]", text) if "申请" in s or "办结" in s or "结转" in s)
-    for scope, rx, targets in _NARRATIVE:
-        m = rx.search(flat)
-        if m:
-            num = next(g for g in m.groups() if g)
-            if len(num) <= 15:  # a count, not a digit string (int() refuses more than 4,300 digits)
-                out.append((scope, int(num), targets))
-    return out

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from crawler.parsers import parse_document
+from crawler.parsers.checks import narrative_figures
 from crawler.parsers.html_tables import MAX_TABLE_CELLS, extract_html, xml_safe
-from crawler.parsers.meta import narrative_numbers
 from crawler.parsers.normalize import MAX_NUMBER_DIGITS, is_value_text, parse_value
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
@@ -39,7 +39,15 @@ def test_long_numbers_are_values_or_unknown(raw: str, expected: tuple) -> None:
 
 def test_narrative_number_with_thousands_of_digits_is_skipped() -> None:
     text = "本年度共收到政府信息公开申请" + "3" * 5000 + "件。上年结转2件。"
-    assert narrative_numbers(text) == [("carried_in.total", 2, (("t3.carried_in.total",),))]
+    assert narrative_figures({"s1.overview": text}, text) == [("carried_in.total", 2, (("t3.carried_in.total",),))]
+
+
+def test_report_with_a_5000_digit_narrative_figure_parses() -> None:
+    text = (REAL / "009.txt").read_text(encoding="utf-8")
+    text = text.replace("一、总体情况", "一、总体情况\n本年度共收到政府信息公开申请" + "3" * 5000 + "件。", 1)
+    report = parse_document(text.encode(), source="long-figure.txt")
+    assert report.ok, report.error
+    assert report.checks
 
 
 def test_report_with_a_5000_digit_cell_parses() -> None:
