@@ -258,16 +258,7 @@ LONG_CODEBOOK: tuple[tuple[str, str, str, str], ...] = (
     ("sha256", "文档哈希", "document sha256", "sha256 of the archived raw document (documents.sha256)"),
     ("url", "来源网址", "source URL", "where the document was fetched"),
 )
-FLAG_CODEBOOK: tuple[tuple[str, str], ...] = (
-    ("num", "a printed number"),
-    ("blank", "printed empty; counts as 0"),
-    ("dash", "printed — or -; counts as 0"),
-    ("slash", "printed /; counts as 0"),
-    ("na_text", "printed 无 / 不涉及 / 不适用 / N/A; counts as 0"),
-    ("derived", "not printed; computed from its parts (blank total or group sum)"),
-    ("inferred", "a digit run split where the table identities make the split unique"),
-    ("ocr", "a printed value read by OCR from an image; its confidence is kept with the OCR boxes"),
-    ("unknown", "unreadable or missing; value empty"),
-)
+# the flag rows of the codebook: the contract's own definitions (archive.schema.FLAGS), never a second copy
+FLAG_CODEBOOK: tuple[tuple[str, str], ...] = tuple(schema.FLAGS.items())
 
 SECTION_KEYS = tuple(schema.SECTION_LABELS)
