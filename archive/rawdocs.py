@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from archive.blobs import BlobError, PackStore
 from archive.common import ArchiveError
+from archive.store import connect_readonly
 
 ARCHIVE_TABLES = frozenset({"reports", "versions", "documents", "fetches", "t3", "checks"})
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -66,12 +67,10 @@ def connect_ro(db_path: str | Path) -> sqlite3.Connection:
     path = Path(db_path)
     if not path.is_file():
         raise ArchiveError(f"{path}: no such archive")
-    # Without a -wal file no writer is active: ``immutable=1`` then keeps SQLite from creating -wal/-shm beside
-    # the archive (a read must leave the folder as it was); with one, ``mode=ro`` reads alongside the writer.
-    # Either way the bytes are checked against their sha256, so a torn read is an error, never wrong bytes.
-    query = "mode=ro" if path.with_name(path.name + "-wal").exists() else "mode=ro&immutable=1"
+    # the archive's own read-only opening (mode=ro beside a writer, else immutable: no -wal/-shm is created,
+    # a read-only mount works); the bytes are checked against their sha256, so a torn read is an error
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, check_same_thread=False)
+        conn, _immutable = connect_readonly(path)
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"{path}: not an archive database ({exc})") from exc

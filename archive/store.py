@@ -188,30 +188,10 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
         return self._db
 
     def _connect_readonly(self) -> sqlite3.Connection:
-        """Given an existing archive file, return a connection that cannot write and creates no file.
-
-        ``mode=ro`` when a ``-wal`` file is already there (a writer is, or was, at work: its pages must be
-        read); otherwise ``immutable=1``, which opens a checkpointed file without creating ``-wal``/``-shm``
-        (so a read-only file, directory or mount works too). ``mode=ro`` failing (a stale ``-wal`` on a
-        read-only mount) falls back to ``immutable=1``. Either way ``query_only`` refuses writes."""
-        uri = self.path.resolve().as_uri()
-        wal = self.path.with_name(self.path.name + "-wal")
-        tries = ([f"{uri}?mode=ro"] if wal.exists() else []) + [f"{uri}?immutable=1"]
-        last: sqlite3.Error | None = None
-        for target in tries:
-            conn = sqlite3.connect(
-                target, uri=True, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            except sqlite3.OperationalError as exc:  # e.g. cannot open the -shm of a read-only mount
-                conn.close()
-                last = exc
-                continue
-            conn.execute("PRAGMA query_only = ON")
-            self.immutable = target.endswith("immutable=1")
-            return conn
-        raise sqlite3.OperationalError(str(last))
+        """Given an existing archive file, return a connection that cannot write and creates no file
+        (:func:`connect_readonly`)."""
+        conn, self.immutable = connect_readonly(self.path, self._busy_timeout)
+        return conn
 
     def _check_readable(self) -> None:
         """Given a read-only connection, raise ArchiveError unless the file is an archive of exactly this
@@ -522,6 +502,31 @@ def _readonly_precheck(path: Path) -> None:
     if size == 0:
         raise ArchiveError(f"{path}: empty file, not an OGI archive")
 
+
+
+def connect_readonly(path: Path, busy_timeout: float = 10.0) -> tuple[sqlite3.Connection, bool]:
+    """Given an existing database file, return (a connection that cannot write and creates no file, whether
+    it was opened ``immutable``).
+
+    ``mode=ro`` when a ``-wal`` file is already there (a writer is, or was, at work: its pages must be read);
+    otherwise ``immutable=1``, which opens a checkpointed file without creating ``-wal``/``-shm`` (so a
+    read-only file, directory or mount works too). ``mode=ro`` failing (a stale ``-wal`` on a read-only mount)
+    falls back to ``immutable=1``. Either way ``query_only`` refuses writes."""
+    uri = path.resolve().as_uri()
+    wal = path.with_name(path.name + "-wal")
+    tries = ([f"{uri}?mode=ro"] if wal.exists() else []) + [f"{uri}?immutable=1"]
+    last: sqlite3.Error | None = None
+    for target in tries:
+        conn = sqlite3.connect(target, uri=True, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:  # e.g. cannot open the -shm of a read-only mount
+            conn.close()
+            last = exc
+            continue
+        conn.execute("PRAGMA query_only = ON")
+        return conn, target.endswith("immutable=1")
+    raise sqlite3.OperationalError(str(last))
 
 def open_archive(
     path: str | os.PathLike[str], *, busy_timeout: float = 10.0, readonly: bool = False

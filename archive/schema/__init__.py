@@ -336,5 +336,8 @@ ReportRow = TypedDict(  # noqa: UP013 - the functional form keeps this long row 
 
 
 # The tables: DDL, migrations and the tables metadata.yml describes (archive/schema/ddl.py)
-from archive.schema.ddl import MIGRATIONS, SCHEMA_EDITS, TABLES, VIEWS  # noqa: E402
+from archive.schema.ddl import MIGRATIONS as MIGRATIONS  # noqa: E402
+from archive.schema.ddl import SCHEMA_EDITS as SCHEMA_EDITS  # noqa: E402
+from archive.schema.ddl import TABLES as TABLES  # noqa: E402
+from archive.schema.ddl import VIEWS as VIEWS  # noqa: E402
 
