@@ -212,9 +212,9 @@ def test_schema_is_stdlib_only() -> None:
 def test_importing_the_parser_loads_no_storage_or_crawler(module: str) -> None:
     """At run time too: a parse worker that imports the parser (or the contract) loads none of these."""
     code = (
-        "import sys, importlib; importlib.import_module(%r); "
+        f"import sys, importlib; importlib.import_module({module!r}); "
         "bad = sorted(m for m in ('sqlite_utils', 'scrapy', 'twisted', 'archive.store', 'datasette', 'click') "
-        "if m in sys.modules); print(','.join(bad))" % module
+        "if m in sys.modules); print(','.join(bad))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"importing {module} loaded: {out.stdout.strip()}"

@@ -17,7 +17,6 @@ from archive import ArchiveError, open_archive
 from ogi.cli import cli
 from tests.conftest import REAL
 
-
 # the served archive answers on a read-only mount (Datasette opens it immutable there)
 SERVE = ("import asyncio; from archive.serve import make_datasette; ds = make_datasette('{db}'); "
          "r = asyncio.run(ds.client.get('/ogi/reports.json?_shape=array')); "

@@ -68,7 +68,7 @@ def test_a_second_crawl_of_a_running_run_is_refused(tmp_path: Path) -> None:
             assert time.monotonic() < deadline and first.poll() is None, "the first crawl never took the lock"
             time.sleep(0.05)
         second = run_ogi(*args)
-        out, err = first.communicate(timeout=180)
+        _out, err = first.communicate(timeout=180)
     finally:
         server.stop()
     assert second.returncode == 1, second.stderr[-2000:]
