@@ -50,7 +50,7 @@ class MemoryHygiene:
         t0 = time.perf_counter()
         gc.collect()
         if self.crawler.stats is not None:
-            self.crawler.stats.inc_value("ogi/time/gc", time.perf_counter() - t0)
+            self.crawler.stats.inc_value("ogi/time/gc", time.perf_counter() - t0)  # type: ignore[arg-type]  # seconds
 
     def closed(self, spider: Any = None, reason: str = "") -> None:
         self.stop()

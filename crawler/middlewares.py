@@ -256,7 +256,7 @@ class ConditionalRequestMiddleware:
         if body is None:
             self.crawler.stats.inc_value("ogi/refetch_304")
             return unconditional(request)
-        headers = {k: v for k, v in response.headers.items() if k.lower() != b"content-length"}
+        headers: dict[bytes, Any] = {k: v for k, v in response.headers.items() if k.lower() != b"content-length"}
         if b"Content-Type" not in response.headers:
             headers[b"Content-Type"] = b"text/html"
         self.crawler.stats.inc_value("ogi/replayed_304")
@@ -312,7 +312,7 @@ class CrawlModeMiddleware(BaseSpiderMiddleware):
             return
         logger.info("revisions: re-checking %d known reports of %s", len(known), source)
         stats.set_value(f"ogi/revisions/{source}", len(known))
-        spider = self.crawler.spider
+        spider: Any = self.crawler.spider  # a ReportSpider (the only spiders this project runs)
         for url, kind, hints in known:
             yield spider.revision_request(url, kind, hints, ctx)
 

@@ -21,7 +21,7 @@ __all__ = ["crawl_settings", "run_crawl"]
 
 logger = logging.getLogger(__name__)
 
-FAST = (("AUTOTHROTTLE_ENABLED", False), ("DOWNLOAD_DELAY", 0), ("CONCURRENT_REQUESTS", 32),
+FAST: tuple[tuple[str, Any], ...] = (("AUTOTHROTTLE_ENABLED", False), ("DOWNLOAD_DELAY", 0), ("CONCURRENT_REQUESTS", 32),
         ("CONCURRENT_REQUESTS_PER_DOMAIN", 16), ("OGI_RETRY_BACKOFF", 0.1))
 
 

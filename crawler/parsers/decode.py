@@ -36,8 +36,8 @@ def declared_charset(data: bytes, content_type: str | None = None) -> tuple[str 
         m = _HEADER_RE.search(content_type)
         if m and (enc := _canonical(m.group(1))):
             return enc, "header"
-    m = _META_RE.search(data[:4096])
-    if m and (enc := _canonical(m.group(1).decode("ascii", "ignore"))):
+    meta = _META_RE.search(data[:4096])
+    if meta and (enc := _canonical(meta.group(1).decode("ascii", "ignore"))):
         return enc, "meta"
     return None, "none"
 

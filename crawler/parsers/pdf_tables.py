@@ -636,8 +636,8 @@ def _document_text(
     """The readable text: body lines in order, tables as one tab-separated line per row (each table once)."""
     rendered: dict[int, list[str]] = {}
     for chain in chains:
-        lines = ["\t".join("" if c.copy else c.text for c in row) for row in _chain_rows(chain)]
-        rendered[id(chain.parts[0])] = lines
+        rows = ["\t".join("" if c.copy else c.text for c in row) for row in _chain_rows(chain)]
+        rendered[id(chain.parts[0])] = rows
         for part in chain.parts[1:]:
             rendered[id(part)] = []
     out: list[str] = []

@@ -33,7 +33,8 @@ JSON = "application/json; charset=utf-8"
 class PortalLike(Protocol):
     def add(self, url: str, answer: Any) -> str: ...
 
-    def report_bytes(self, agency: str, **kw: Any) -> tuple[bytes, int]: ...
+    def report_bytes(self, agency: str, *, layout: str = ..., encoding: str = ...,
+                     fixture: int | None = ...) -> tuple[bytes, int]: ...
 
 
 def _static_list(title: str, rows: list[tuple[str, str, str]], config: str, model: str) -> bytes:

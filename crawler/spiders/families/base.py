@@ -450,9 +450,9 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
         )
         return reason, f"HTTP {response.status}, {len(response.body)} bytes"
     if isinstance(exc, IgnoreRequest):
-        reason = getattr(exc, "reason", None)
-        if reason:
-            return str(reason), str(exc)
+        refusal = getattr(exc, "reason", None)
+        if refusal:
+            return str(refusal), str(exc)
         if "robots.txt" in str(exc):
             return "robots", str(exc)
         return "ignored", detail

@@ -53,7 +53,7 @@ def hanweb_params(text: str, url: str) -> dict[str, str]:
 def dataproxy_windows(total: int, per_page: int, already: int) -> list[tuple[int, int]]:
     """(startrecord, endrecord) windows, 1-based and inclusive, for the records after the first ``already``."""
     per_page = max(per_page, 1)
-    windows = []
+    windows: list[tuple[int, int]] = []
     start = already + 1
     while start <= total and len(windows) < MAX_WINDOWS:
         end = min(start + per_page - 1, total)

@@ -213,7 +213,7 @@ def list_config(text: str, url: str) -> ListConfig | None:
     declared = pagebar.get("recordCount") if isinstance(pagebar, dict) else None
     form = {k: str(v) for k, v in (args.items() if isinstance(args, dict) else []) if v not in (None, "")}
     try:
-        declared_n = int(declared) if declared not in (None, "") else None
+        declared_n = int(str(declared)) if declared not in (None, "") else None
     except (TypeError, ValueError):
         declared_n = None
     return ListConfig(
