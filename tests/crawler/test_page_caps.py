@@ -137,3 +137,30 @@ def test_caps_are_read_from_the_settings(settings, expected, tmp_path: Path):
     spider = AutoSpider.from_crawler(crawler, url="http://ministry.fixture.test/zfxxgk/zfxxgknb/index.html",
                                      source="t")
     assert (spider.trs_max_pages, spider.generic_max_pages, spider.gkmlpt_max_pages) == expected
+
+
+def test_a_hanweb_column_beyond_its_window_cap_records_the_records_not_asked_for() -> None:
+    """Hanweb's dataproxy windows are capped too (OGI_HANWEB_MAX_WINDOWS): the records beyond are a
+    page-limit decision naming the first record not asked for, never windows silently left out."""
+    from scrapy.http import FormRequest, HtmlResponse
+
+    from crawler.items import LinkDecisionItem
+    from crawler.spiders.families.hanweb import dataproxy_windows
+
+    assert dataproxy_windows(100, 10, 0, cap=3) == [(1, 10), (11, 20), (21, 30)]
+    crawler = get_crawler(AutoSpider, {"OGI_EXTRA_SITES": ["fixture.test"], "OGI_HANWEB_MAX_WINDOWS": 3})
+    crawler._apply_settings()
+    url = "http://province.fixture.test/col/col1001/index.html"
+    spider = AutoSpider.from_crawler(crawler, url=url, source="t")
+    body = ("<html><body><script type='text/xml'><datastore><recordset>"
+            "<record><![CDATA[<li><a href='/art/2024/1/2/art_1001_1.html'>2023年政府信息公开工作年度报告</a></li>]]></record>"
+            "</recordset></datastore></script><script>var totalRecord = 1000; var perPage = 10; "
+            "webid=1; columnid=1001; unitid=7;</script></body></html>")
+    response = HtmlResponse(url, body=body.encode(), encoding="utf-8")
+    ctx = {"source": "t", "site": "province.fixture.test", "family": "hanweb"}
+    out = list(spider.hanweb_parse_list(response, ctx))
+    windows = [r for r in out if isinstance(r, FormRequest)]
+    assert len(windows) == 3
+    [limit] = [d for d in out if isinstance(d, LinkDecisionItem) and d["reason"] == "page-limit"]
+    assert "startrecord=32&endrecord=1000" in limit["url"]
+    assert "records 32-1000 of 1000" in limit["detail"]

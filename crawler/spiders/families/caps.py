@@ -2,7 +2,8 @@
 
 * ``OGI_TRS_MAX_PAGES`` (default 500): TRS static pages declared by the pager script, per column;
 * ``OGI_GENERIC_MAX_PAGES`` (default 200): plain list pages (下一页 chains, ``page=N`` up to 共N页), per column;
-* ``OGI_GKMLPT_MAX_PAGES`` (default 200): gkmlpt API pages, per category.
+* ``OGI_GKMLPT_MAX_PAGES`` (default 200): gkmlpt API pages, per category;
+* ``OGI_HANWEB_MAX_WINDOWS`` (default 200): Hanweb dataproxy.jsp windows, per column.
 
 Hitting a cap is a ``page-limit`` link decision (the first page not requested), and the pipeline counts it as
 a loss: the source is ``partial``.

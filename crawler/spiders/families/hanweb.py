@@ -19,6 +19,7 @@ from scrapy.selector import Selector
 
 from crawler.items import FailureItem
 from crawler.spiders.families.base import ReportSpider, anchor_rows, page_hub
+from crawler.spiders.families.caps import setting_int
 
 RECORD = re.compile(r"<record[^>]*>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 DATASTORE = re.compile(r"<datastore", re.I)
@@ -50,12 +51,13 @@ def hanweb_params(text: str, url: str) -> dict[str, str]:
     return params
 
 
-def dataproxy_windows(total: int, per_page: int, already: int) -> list[tuple[int, int]]:
-    """(startrecord, endrecord) windows, 1-based and inclusive, for the records after the first ``already``."""
+def dataproxy_windows(total: int, per_page: int, already: int, cap: int = MAX_WINDOWS) -> list[tuple[int, int]]:
+    """(startrecord, endrecord) windows, 1-based and inclusive, for the records after the first ``already``
+    (at most ``cap`` windows)."""
     per_page = max(per_page, 1)
     windows: list[tuple[int, int]] = []
     start = already + 1
-    while start <= total and len(windows) < MAX_WINDOWS:
+    while start <= total and len(windows) < cap:
         end = min(start + per_page - 1, total)
         windows.append((start, end))
         start = end + 1
@@ -113,8 +115,17 @@ class HanwebJpageSpider(ReportSpider):
         if total_m and "columnid" in params:
             total, per_page = int(total_m.group(1)), int(per_m.group(1)) if per_m else 15
             window_ctx = {**ctx, "hub": hub, "column_url": response.url}
-            for start, end in dataproxy_windows(total, per_page, len(records)):
+            cap = setting_int(self, "OGI_HANWEB_MAX_WINDOWS", MAX_WINDOWS)
+            windows = dataproxy_windows(total, per_page, len(records), cap)
+            for start, end in windows:
                 yield self.hanweb_window_request(response.url, params, start, end, per_page, window_ctx)
+            covered = windows[-1][1] if windows else len(records)
+            if covered < total:  # the cap: the records not asked for are a recorded loss, never a silent one
+                first = covered + 1
+                url = urljoin(response.url, f"{DATAPROXY}?startrecord={first}&endrecord={total}&perpage={per_page}")
+                yield self.link_decision(url, "page-limit", ctx, list_url=response.url,
+                                         detail=f"records {first}-{total} of {total} beyond the limit of {cap} "
+                                                "dataproxy windows (OGI_HANWEB_MAX_WINDOWS)")
         elif (m := NEXTGROUP.search(text)) and (href := Selector(text=m.group(1)).css("a::attr(href)").get()):
             yield self.list_request(urljoin(response.url, href), {**ctx, "hub": hub, "column_url": response.url},
                                     callback=self.hanweb_parse_window)
