@@ -44,6 +44,7 @@ from crawler.gateway import ArchiveGateway
 from crawler.items import DocumentItem, FailureItem, LinkDecisionItem, ListingItem
 from crawler.modes import FOUND, crawl_mode
 from crawler.parsepool import parse_to_json
+from crawler.reasons import LINK_REASONS
 from crawler.warc import WarcLog
 
 __all__ = ["ArchivePipeline"]
@@ -56,7 +57,6 @@ RUN_PARTIAL = "partial" if "partial" in RUN_STATUSES else "suspect"
 # failures of a link that was never requested, or refused before it was: also a link decision
 # link decisions that lose items known to exist (a page cap reached): the source is partial
 LOSS_DECISIONS = frozenset({"page-limit"})
-LINK_REASONS = ("confusable", "offsite", "js-link", "robots", "robots/401", "robots/403", "unsafe/")
 
 
 def _log_write_error(exc: BaseException, message: str, *args: Any) -> None:
@@ -262,7 +262,8 @@ class ArchivePipeline:
             )
         except Exception as exc:
             _log_write_error(exc, "could not archive %s", item.get("url"))
-            self._failure(FailureItem(url=item["url"], reason="archive-error", detail=str(exc)[:300], source=source))
+            self._failure(FailureItem(url=item["url"], reason="archive-error", detail=str(exc)[:300], source=source,
+                                      partial=True))  # fetched, not stored: a loss
             return None
         finally:
             stats.inc_value("ogi/time/save_document", time.perf_counter() - t1)
@@ -315,7 +316,8 @@ class ArchivePipeline:
                                                run_id=self.run_id)
         except Exception as exc:
             _log_write_error(exc, "could not save report %s", url)
-            self._failure(FailureItem(url=url, reason="archive-error", detail=str(exc)[:300], source=source))
+            self._failure(FailureItem(url=url, reason="archive-error", detail=str(exc)[:300], source=source,
+                                      partial=True))  # parsed, not stored: a loss
             return
         finally:
             self.crawler.stats.inc_value("ogi/time/save_report", time.perf_counter() - t0)

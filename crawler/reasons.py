@@ -24,6 +24,19 @@ NETWORK_REASONS: dict[str, str] = {
 }
 
 
+# Reasons that are the crawler's own decision not to fetch a link (recorded as link decisions), not a loss
+LINK_REASONS: tuple[str, ...] = ("confusable", "offsite", "js-link", "robots", "robots/401", "robots/403", "unsafe/")
+
+
+def is_loss(kind: str | None, reason: str) -> bool:
+    """Given a failed request's kind (list, article, attachment, link) and reason, return whether a listed
+    item was lost: every fetch of a list page, an article or an attachment that failed, except the crawler's
+    own decisions not to fetch (:data:`LINK_REASONS`). A loss makes the source ``partial``."""
+    if kind == "list":
+        return True
+    return kind in ("article", "attachment") and not reason.startswith(LINK_REASONS)
+
+
 def _causes(exc: BaseException, depth: int = 0) -> Iterator[BaseException]:
     """Given an exception, yield it and everything it wraps (cause, context, a ResponseFailed's reasons)."""
     if depth > 6:

@@ -152,3 +152,23 @@ def test_every_reason_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "crawler.md").read_text(encoding="utf-8")
     for reason in NETWORK_REASONS:
         assert f"| `{reason}` |" in doc, reason
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason", "lost"),
+    [
+        ("list", "timeout", True),
+        ("article", "timeout", True),  # a listed report that could not be fetched: lost, the source is partial
+        ("attachment", "http/404", True),
+        ("article", "waf", True),
+        ("attachment", "too-large", True),
+        ("article", "robots", False),  # the crawler's own decisions are link decisions, not losses
+        ("attachment", "offsite", False),
+        ("article", "unsafe/loopback", False),
+        ("link", "confusable", False),
+    ],
+)
+def test_which_failures_are_losses(kind: str, reason: str, lost: bool) -> None:
+    from crawler.reasons import is_loss
+
+    assert is_loss(kind, reason) is lost

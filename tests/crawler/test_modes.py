@@ -69,11 +69,14 @@ def test_every_pass_completes(passes):
         assert result.returncode == 0, (name, result.stderr[-3000:])
         assert "Traceback" not in result.stderr, name
     # the passes that walk the TRS column read 3 of its 4 declared pages (index_3.html is a 404): not ok; the
-    # revisions pass reads no list page, so its completeness is unknown (not partial) and the run is ok
+    # revisions pass reads no list page, so its completeness is unknown (not partial), but it asks for the
+    # known dead attachment again (province …/dead.pdf, a 404): a listed item lost, so that run is not ok either
     assert query(passes["db"], "SELECT id, status FROM runs ORDER BY id") == [
-        (1, RUN_PARTIAL), (2, RUN_PARTIAL), (3, "ok"), (4, RUN_PARTIAL)]
+        (1, RUN_PARTIAL), (2, RUN_PARTIAL), (3, RUN_PARTIAL), (4, RUN_PARTIAL)]
+    [(detail,)] = query(passes["db"], "SELECT detail FROM runs WHERE id = 3")
+    assert "lost: http/404×1" in detail, detail
     assert query(passes["db"], "SELECT run_id, completeness FROM run_sources ORDER BY run_id") == [
-        (1, "partial"), (2, "partial"), (3, "unknown"), (4, "partial")]
+        (1, "partial"), (2, "partial"), (3, "partial"), (4, "partial")]  # run 3: the lost attachment
 
 
 def test_mode_is_recorded_in_the_run_row(passes):

@@ -28,6 +28,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import DocumentItem, FailureItem, LinkDecisionItem, ListingItem
+from crawler.reasons import is_loss
 from crawler.safety import same_site
 from crawler.sources import SourceInfo
 from crawler.spiders import titles, walls
@@ -231,7 +232,7 @@ class ReportSpider(scrapy.Spider):
             return None
         self.crawler.stats.inc_value(f"ogi/failure/{reason}")
         return FailureItem(url=response.url, reason=reason, source=ctx["source"], kind=kind,
-                           detail=f"HTTP {response.status}, {len(response.body)} bytes", partial=kind == "list")
+                           detail=f"HTTP {response.status}, {len(response.body)} bytes", partial=is_loss(kind, reason))
 
     def document_item(self, response: Response, ctx: dict[str, Any], *, kind: str) -> DocumentItem:
         """The archived form of one response."""
@@ -429,7 +430,7 @@ class ReportSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"ogi/failure/{reason}")
         logger.info("failed %s: %s (%s)", request.url, reason, detail)
         yield FailureItem(url=request.url, reason=reason, detail=detail, source=ctx.get("source"), kind=kind,
-                          partial=kind == "list")
+                          partial=is_loss(kind, reason))
 
     def source_info(self) -> list[dict[str, Any]]:
         return [asdict(s) for s in self.sources]
