@@ -28,15 +28,19 @@ COUNTED_TABLES: tuple[str, ...] = (
 )
 
 
-def completeness_status(declared: int | None, listed: int | None, missing: int | None) -> str:
-    """Given what a portal declares, what its list pages gave and what was lost, return the completeness:
-    ``unknown`` when the portal declares no count (or the listed count is not known), ``partial`` when fewer
-    items were found than declared or any was lost (``missing`` > 0), else ``ok``."""
+def completeness_status(declared: int | None, listed: int | None, missing: int | None,
+                        declared_pages: int | None = None, pages_read: int | None = None) -> str:
+    """Given what a portal declares (an item count, else a page count), what its list pages gave and what was
+    lost, return the completeness: ``partial`` when any was lost (``missing`` > 0), fewer items were found than
+    declared, or fewer pages read than declared; ``ok`` when the declared count was met; ``unknown`` when the
+    portal declares no count at all."""
     if missing:
         return "partial"
-    if declared is None or listed is None:
-        return "unknown"
-    return "partial" if listed < declared else "ok"
+    if declared is not None and listed is not None:
+        return "partial" if listed < declared else "ok"
+    if declared_pages is not None and pages_read is not None:
+        return "partial" if pages_read < declared_pages else "ok"
+    return "unknown"
 
 
 def _worst_completeness(a: str, b: str) -> str:
@@ -124,6 +128,8 @@ class RunsMixin:
         rejected: Mapping[str, int] | None = None,
         missing: int | None = None,
         completeness: str | None = None,
+        declared_pages: int | None = None,
+        pages_read: int | None = None,
     ) -> str:
         """Given a run and a source, record (or replace) that source's result in the run; return its
         completeness (``ok`` | ``partial`` | ``unknown``).
@@ -132,12 +138,14 @@ class RunsMixin:
         ``unknown``): ``declared`` the item count the portal itself declares, ``listed`` the items found on
         its list pages, ``followed`` the items requested, ``archived`` the items stored, ``rejected`` the
         items decided against as reason -> count, ``missing`` the items that ended neither archived nor
-        recorded with a reason. See :func:`completeness_status`; a ``completeness`` given by the caller
+        recorded with a reason, ``declared_pages`` / ``pages_read`` the page count a portal declares instead of
+        an item count (共N页, ``countPage``) and the pages of it read. See :func:`completeness_status`; a
+        ``completeness`` given by the caller
         can only make the result worse, never better.
         """
         self._require_run(run_id)
         rejected_counts = _reason_counts(rejected)
-        state = completeness_status(declared, listed, missing)
+        state = completeness_status(declared, listed, missing, declared_pages, pages_read)
         if completeness is not None:
             if completeness not in COMPLETENESS:
                 raise ArchiveError(
@@ -148,9 +156,10 @@ class RunsMixin:
             conn.execute(
                 "INSERT OR REPLACE INTO run_sources(run_id, source, pages, reports_found, new_reports, new_versions,"
                 " failures, status, detail, recorded_at, declared, listed, followed, archived, rejected, missing,"
-                " completeness) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " completeness, declared_pages, pages_read) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, source, pages, reports_found, new_reports, new_versions, failures, status, detail,
-                 now_iso(), declared, listed, followed, archived, to_json(rejected_counts), missing, state),
+                 now_iso(), declared, listed, followed, archived, to_json(rejected_counts), missing, state,
+                 declared_pages, pages_read),
             )  # fmt: skip
         return state
 

@@ -22,9 +22,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from archive.schema import COMPLETENESS
+
 __all__ = ["ORDER", "Column", "SourceCompleteness", "source_completeness"]
 
-ORDER = ("ok", "unknown", "partial")  # worst last (archive.schema.COMPLETENESS_STATUSES)
+ORDER = COMPLETENESS  # worst last
 
 
 @dataclass(slots=True)
@@ -76,6 +78,8 @@ class SourceCompleteness:
     missing: int | None
     state: str
     detail: str
+    declared_pages: int | None = None  # pages declared by the columns that declare pages but no item count
+    pages_read: int | None = None  # of those, the pages read
 
 
 def _bare(url: str) -> str:
@@ -99,6 +103,8 @@ def source_completeness(columns: Iterable[tuple[str, Column]], *, lists: Iterabl
     list_urls = {_bare(u) for u in lists}
     recorded_urls = {_bare(u) for u in recorded}
     declared: int | None = None
+    declared_pages: int | None = None
+    pages_read: int | None = None
     missing: int | None = 0
     rows: set[str] = set()
     state = None
@@ -110,6 +116,9 @@ def source_completeness(columns: Iterable[tuple[str, Column]], *, lists: Iterabl
         rows |= col.rows
         if col.declared is not None:
             declared = (declared or 0) + col.declared
+        elif col.declared_pages is not None:
+            declared_pages = (declared_pages or 0) + col.declared_pages
+            pages_read = (pages_read or 0) + min(col.pages, col.declared_pages)
         if col_missing is None and col_state == "partial":
             missing = None
         elif col_missing and missing is not None:
@@ -124,4 +133,5 @@ def source_completeness(columns: Iterable[tuple[str, Column]], *, lists: Iterabl
     if state is None:
         return SourceCompleteness(None, 0, None, "unknown", "no list page read")
     return SourceCompleteness(declared, len(rows), missing if state != "unknown" or missing else None, state,
-                              "; ".join(notes[:5]) + (f"; … {len(notes) - 5} more" if len(notes) > 5 else ""))
+                              "; ".join(notes[:5]) + (f"; … {len(notes) - 5} more" if len(notes) > 5 else ""),
+                              declared_pages, pages_read)

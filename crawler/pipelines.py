@@ -456,7 +456,8 @@ class ArchivePipeline:
                     new_reports=c["new_reports"], new_versions=c["new_versions"], failures=c["failures"],
                     status=status, detail=detail[:1000], declared=found.declared, listed=found.listed,
                     followed=int(stats.get_value(f"ogi/links/{source}", 0)), archived=c["archived"],
-                    rejected=dict(self.decisions[source]), missing=found.missing, completeness=found.state)
+                    rejected=dict(self.decisions[source]), missing=found.missing, completeness=found.state,
+                    declared_pages=found.declared_pages, pages_read=found.pages_read)
             except Exception as exc:
                 _log_write_error(exc, "could not record the result of source %s", source)
         if interrupted:

@@ -336,6 +336,8 @@ ALTER TABLE run_sources ADD COLUMN archived INTEGER;
 ALTER TABLE run_sources ADD COLUMN rejected TEXT;
 ALTER TABLE run_sources ADD COLUMN missing INTEGER;
 ALTER TABLE run_sources ADD COLUMN completeness TEXT;
+ALTER TABLE run_sources ADD COLUMN declared_pages INTEGER;
+ALTER TABLE run_sources ADD COLUMN pages_read INTEGER;
 CREATE TABLE link_decisions (
     id INTEGER PRIMARY KEY,
     run_id INTEGER REFERENCES runs(id),

@@ -55,3 +55,27 @@ def test_a_version_2_archive_is_widened_in_place(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO runs(status, started_at) VALUES ('bogus', '2026-01-02T00:00:00Z')")
     conn.close()
+
+
+@pytest.mark.parametrize(
+    ("declared", "listed", "missing", "declared_pages", "pages_read", "state"),
+    [
+        (None, 10, 0, 5, 5, "ok"),  # a page count declared (共5页) and every page read
+        (None, 8, None, 5, 4, "partial"),  # one declared page not read
+        (None, 10, 0, None, None, "unknown"),  # nothing declared
+        (12, 10, 0, 5, 5, "partial"),  # an item count wins over the page count
+        (10, 10, 0, None, None, "ok"),
+        (10, 10, 1, None, None, "partial"),  # a recorded loss
+    ],
+)
+def test_a_declared_page_count_fully_read_is_complete(tmp_path: Path, declared, listed, missing, declared_pages,
+                                                      pages_read, state) -> None:
+    """The crawl and the archive agree: before, a column declaring only a page count, all read, was `ok` in the
+    crawl's summary and `unknown` in ogi status and Datasette."""
+    arc = open_archive(tmp_path / "a.db")
+    run = arc.start_run(kind="crawl", trigger="manual", sources=None)
+    got = arc.record_source_result(run, "s", declared=declared, listed=listed, missing=missing,
+                                   declared_pages=declared_pages, pages_read=pages_read, completeness=state)
+    assert got == state
+    [row] = arc.source_results(run)
+    assert (row["completeness"], row["declared_pages"], row["pages_read"]) == (state, declared_pages, pages_read)
