@@ -37,6 +37,30 @@ def is_loss(kind: str | None, reason: str) -> bool:
     return kind in ("article", "attachment") and not reason.startswith(LINK_REASONS)
 
 
+# what Scrapy's own IgnoreRequest messages mean (its middlewares give no reason attribute): message fragment
+# -> reason; anything else stays ``ignored`` with the message as detail
+IGNORED_REASONS: tuple[tuple[str, str], ...] = (
+    ("robots.txt", "robots"),
+    ("during decompression", "decompression-bomb"),  # HttpCompressionMiddleware: DOWNLOAD_MAXSIZE after inflating
+    ("max redirections reached", "redirect-limit"),  # RedirectMiddleware: REDIRECT_MAX_TIMES hops
+)
+
+
+def redirect_reason(status: int, location: bytes | str | None) -> str | None:
+    """Given an HTTP status and its Location header, return ``unsafe/scheme`` for a redirect to something that
+    is not http(s) (``file://``, ``ftp://`` …: Scrapy does not follow it and hands back the 3xx), else None."""
+    if not 300 <= status < 400 or not location:
+        return None
+    text = location.decode("latin-1") if isinstance(location, bytes) else location
+    scheme = text.split(":", 1)[0].lower() if ":" in text.split("/", 1)[0] else ""
+    return "unsafe/scheme" if scheme and scheme not in ("http", "https") else None
+
+
+def ignored_reason(message: str) -> str:
+    """Given the message of an IgnoreRequest raised by one of Scrapy's middlewares, return the reason."""
+    return next((reason for fragment, reason in IGNORED_REASONS if fragment in message), "ignored")
+
+
 def _causes(exc: BaseException, depth: int = 0) -> Iterator[BaseException]:
     """Given an exception, yield it and everything it wraps (cause, context, a ResponseFailed's reasons)."""
     if depth > 6:

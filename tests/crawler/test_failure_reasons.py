@@ -172,3 +172,31 @@ def test_which_failures_are_losses(kind: str, reason: str, lost: bool) -> None:
     from crawler.reasons import is_loss
 
     assert is_loss(kind, reason) is lost
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("Ignored response <200 http://x/gz.html> because its body (98304 B compressed, 16777300 B decompressed so far)"
+         " exceeded DOWNLOAD_MAXSIZE (16777216 B) during decompression.", "decompression-bomb"),
+        ("max redirections reached", "redirect-limit"),
+        ("Forbidden by robots.txt", "robots"),
+        ("something else", "ignored"),
+    ],
+)
+def test_scrapy_ignore_messages_get_their_own_reason(message: str, reason: str) -> None:
+    """A gzip bomb and a redirect chain were both recorded as `ignored` (issue 12 item 9)."""
+    from crawler.reasons import ignored_reason
+
+    assert ignored_reason(message) == reason
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "reason"),
+    [(302, b"file:///etc/passwd", "unsafe/scheme"), (301, "ftp://x.test/a.pdf", "unsafe/scheme"),
+     (302, b"http://x.test/a", None), (302, b"/relative/path", None), (200, b"file:///x", None), (302, None, None)],
+)
+def test_a_redirect_to_a_non_http_scheme_is_unsafe_not_http_302(status, location, reason) -> None:
+    from crawler.reasons import redirect_reason
+
+    assert redirect_reason(status, location) == reason

@@ -119,6 +119,7 @@ def test_every_listed_item_is_archived_or_recorded(tmp_path: Path) -> None:
     assert lost == []
     assert figures["/ok1.html"] == figures["/burst.html"] == "archived"
     assert figures["/loop/a.html"] == "redirect-loop"
+    assert figures["/gz.html"] == "decompression-bomb"  # was `ignored`
     assert figures["/priv.html"] in ("offsite", "unsafe/private")
     assert recorded(f"{base}/list_2.html", out) == "error-page"
     assert len(deep_pages) <= 7  # the endless pager stopped at the depth cap (depths 0-6) …

@@ -440,12 +440,14 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
     """(reason, detail) for a Twisted failure of a request."""
     from scrapy.exceptions import IgnoreRequest
 
-    from crawler.reasons import network_reason
+    from crawler.reasons import ignored_reason, network_reason, redirect_reason
 
     exc = failure.value
     detail = f"{type(exc).__name__}: {exc}"[:500]
     if isinstance(exc, HttpError):
         response = exc.response
+        if scheme := redirect_reason(response.status, response.headers.get("Location")):
+            return scheme, f"HTTP {response.status} to {response.headers.get('Location', b'').decode('latin-1')[:200]}"
         reason = walls.classify(response.status, response.headers, response.body) or walls.http_reason(
             response.status
         )
@@ -454,9 +456,7 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
         refusal = getattr(exc, "reason", None)
         if refusal:
             return str(refusal), str(exc)
-        if "robots.txt" in str(exc):
-            return "robots", str(exc)
-        return "ignored", detail
+        return ignored_reason(str(exc)), detail
     # dns, timeout, connection-refused, reset, truncated, too-large, tls, connection, error (crawler/reasons.py)
     return network_reason(exc), detail
 
