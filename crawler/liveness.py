@@ -11,22 +11,30 @@ import re
 import socket
 from pathlib import Path
 
-__all__ = ["owner_tag", "parse_owner_tag", "process_alive"]
+__all__ = ["owner_tag", "parse_owner_tag", "proc_start", "proc_stat", "process_alive"]
 
 
-def _proc_start(pid: int) -> int | None:
-    """The start time (clock ticks since boot) of a process, from /proc; None when unknown."""
+def proc_stat(pid: int) -> list[str] | None:
+    """Given a pid, return the fields of /proc/<pid>/stat after the command name (None: no such process)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        return int(stat.rsplit(")", 1)[1].split()[19])
-    except (OSError, ValueError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
+def proc_start(pid: int) -> int | None:
+    """Given a pid, return its process start time (clock ticks since boot), or None when unknown."""
+    fields = proc_stat(pid)
+    try:
+        return int(fields[19]) if fields else None
+    except (ValueError, IndexError):
         return None
 
 
 def owner_tag(pid: int | None = None) -> str:
     """``running: pid=N start=T host=H`` for this process (T: its start time, to survive pid reuse)."""
     pid = os.getpid() if pid is None else pid
-    start = _proc_start(pid)
+    start = proc_start(pid)
     return f"running: pid={pid} start={start if start is not None else '-'} host={socket.gethostname()}"
 
 
@@ -41,16 +49,20 @@ def parse_owner_tag(text: str) -> tuple[int, int | None, str] | None:
     return int(m.group(1)), None if m.group(2) == "-" else int(m.group(2)), m.group(3)
 
 
-def process_alive(pid: int, start: int | None) -> bool:
-    """True when process ``pid`` exists and (when known) is the same process that started at ``start``."""
+def process_alive(pid: int | None, start: int | None = None) -> bool:
+    """Given a pid (and the start time it had), return whether that very process still runs: not when it is
+    gone, a zombie, or the pid was reused by another process (its start time differs)."""
+    if not pid or pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         pass  # exists, owned by someone else
-    if start is not None:
-        now = _proc_start(pid)
-        if now is not None and now != start:
-            return False  # the pid was reused by another process
-    return True
+    fields = proc_stat(pid)
+    if fields is None:
+        return True  # no /proc: trust kill(0)
+    if fields[0] in ("Z", "X"):
+        return False
+    return start is None or proc_start(pid) == start

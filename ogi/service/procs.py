@@ -12,44 +12,16 @@ import logging
 import os
 import signal
 import time
-from pathlib import Path
+
+from crawler.liveness import proc_start, proc_stat, process_alive
 
 logger = logging.getLogger(__name__)
 
-
-def _stat(pid: int) -> list[str] | None:
-    """Given a pid, return the fields of /proc/<pid>/stat after the command name (None: no such process)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
+__all__ = ["alive", "end_group", "group_alive", "group_leader", "proc_start"]
 
 
-def proc_start(pid: int) -> int | None:
-    """Given a pid, return its process start time (clock ticks since boot), or None when unknown."""
-    fields = _stat(pid)
-    try:
-        return int(fields[19]) if fields else None
-    except (ValueError, IndexError):
-        return None
-
-
-def alive(pid: int | None, start: int | None = None) -> bool:
-    """Given a pid (and the start time it had), return whether that very process still runs (zombies do not)."""
-    if not pid or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    fields = _stat(pid)
-    if fields is None:
-        return True  # no /proc: trust kill(0)
-    if fields[0] in ("Z", "X"):
-        return False
-    return start is None or proc_start(pid) == start
+# the one definition of "this very process is alive" (pid + start time, zombies dead) is the crawler's
+alive = process_alive
 
 
 def group_leader(pid: int) -> bool:
@@ -75,7 +47,7 @@ def _pids() -> list[int]:
 
 
 def _pgid(pid: int) -> int | None:
-    fields = _stat(pid)
+    fields = proc_stat(pid)
     try:
         return int(fields[2]) if fields else None
     except (ValueError, IndexError):
