@@ -52,8 +52,9 @@ __all__ = ["ArchivePipeline"]
 logger = logging.getLogger(__name__)
 
 LIST_STATUS = "list"  # the crawl-state status of an archived list page
-# the run status of a finished run in which a source lost items (the archive's own word when it has one)
-RUN_PARTIAL = "partial" if "partial" in RUN_STATUSES else "suspect"
+# the run status of a finished run in which a source lost items (archive.schema.RUN_STATUSES)
+RUN_PARTIAL = "partial"
+assert RUN_PARTIAL in RUN_STATUSES
 # failures of a link that was never requested, or refused before it was: also a link decision
 # link decisions that lose items known to exist (a page cap reached): the source is partial
 LOSS_DECISIONS = frozenset({"page-limit"})
