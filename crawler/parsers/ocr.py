@@ -1,7 +1,9 @@
 """Offline OCR of report images: image bytes in, text boxes out.
 
-The engine is RapidOCR (Apache-2.0) on onnxruntime; its wheel ships the PP-OCRv6 Chinese detection and
-recognition models, so nothing is downloaded at run time. Pages are deskewed from the boxes themselves
+The default engine is RapidOCR (Apache-2.0) on onnxruntime; its wheel ships the PP-OCRv6 Chinese detection and
+recognition models, so nothing is downloaded at run time. The alternative is Tesseract (Debian
+``tesseract-ocr-chi-sim``, :mod:`crawler.parsers.ocr_tesseract`), chosen by ``read_page(img, engine="tesseract")``
+or the environment setting ``OGI_OCR_ENGINE=tesseract``; both give the same boxes. Pages are deskewed from the boxes themselves
 (the slope of the text lines) so that rows of a slightly rotated scan still line up.
 
     pages = load_pages(data)            # PNG/JPEG/GIF/TIFF/BMP/WebP bytes, or a PDF rendered page by page
@@ -13,6 +15,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import os
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,7 +25,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ENGINE = "rapidocr"
+ENGINE = "rapidocr"  # the default engine
+ENGINES = ("rapidocr", "tesseract")
+ENGINE_ENV = "OGI_OCR_ENGINE"  # setting that chooses the engine when read_page is not told
 MAX_PAGES = 20  # pages OCR'd per document (≈ 6 s each on one CPU core pair)
 MAX_PIXELS = 40_000_000  # per page: larger images are scaled down before OCR
 PDF_DPI = 150  # PDF pages are rendered at this resolution
@@ -39,7 +44,7 @@ IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
 
 
 class OcrUnavailable(RuntimeError):
-    """The OCR engine (rapidocr + onnxruntime) is not installed or cannot start."""
+    """The OCR engine (rapidocr + onnxruntime, or the tesseract binary) is not installed or cannot start."""
 
 
 @dataclass(slots=True)
@@ -78,9 +83,11 @@ class OcrPage:
     skew: float
     boxes: list[OcrBox]
     image: Any = None  # the page in grey, deskewed like the boxes (for the ink test of empty cells; not stored)
+    engine: str = ENGINE  # the engine that read the page
 
     def to_json(self) -> dict[str, Any]:
-        return {"size": [self.width, self.height], "skew": round(self.skew, 3), "boxes": [b.to_json() for b in self.boxes]}
+        return {"size": [self.width, self.height], "skew": round(self.skew, 3), "engine": self.engine,
+                "boxes": [b.to_json() for b in self.boxes]}
 
 
 def image_kind(data: bytes) -> str | None:
@@ -181,8 +188,28 @@ def engine() -> Any:
         return _engine
 
 
-def read_page(img: Image) -> OcrPage:
-    """Given a page image, return its text boxes, deskewed (rotated about the page centre by the skew)."""
+def engine_name(engine: str | None = None) -> str:
+    """Given an engine name or None (then ``OGI_OCR_ENGINE``, else rapidocr), return it checked; an unknown
+    name raises OcrUnavailable saying which names exist."""
+    name = (engine or os.environ.get(ENGINE_ENV) or ENGINE).strip().lower()
+    if name not in ENGINES:
+        raise OcrUnavailable(f"unknown OCR engine {name!r} (expected one of {', '.join(ENGINES)}; set by {ENGINE_ENV})")
+    return name
+
+
+def read_page(img: Image, engine: str | None = None) -> OcrPage:
+    """Given a page image, return its text boxes, deskewed (rotated about the page centre by the skew), read by
+    `engine` (None: ``OGI_OCR_ENGINE``, else rapidocr)."""
+    if engine_name(engine) == "tesseract":
+        from crawler.parsers import ocr_tesseract
+
+        page = ocr_tesseract.read_page(img)
+        page.engine = ocr_tesseract.NAME
+        return page
+    return _read_rapidocr(img)
+
+
+def _read_rapidocr(img: Image) -> OcrPage:
     out = engine()(img)
     quads = [] if out.boxes is None else [[(float(x), float(y)) for x, y in q] for q in out.boxes]
     txts = list(out.txts or ())
