@@ -17,7 +17,6 @@ import logging
 import math
 import os
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -25,7 +24,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ENGINE = "rapidocr"  # the default engine
 ENGINES = ("rapidocr", "tesseract")
 ENGINE_ENV = "OGI_OCR_ENGINE"  # setting that chooses the engine when read_page is not told
 MAX_PAGES = 20  # pages OCR'd per document (≈ 6 s each on one CPU core pair)
@@ -43,51 +41,11 @@ IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 
 
-class OcrUnavailable(RuntimeError):
-    """The OCR engine (rapidocr + onnxruntime, or the tesseract binary) is not installed or cannot start."""
-
-
-@dataclass(slots=True)
-class OcrBox:
-    """One recognised text line: its axis-aligned box in (deskewed) page pixels, text and confidence."""
-
-    x0: float
-    y0: float
-    x1: float
-    y1: float
-    text: str
-    conf: float
-
-    @property
-    def xc(self) -> float:
-        return (self.x0 + self.x1) / 2
-
-    @property
-    def yc(self) -> float:
-        return (self.y0 + self.y1) / 2
-
-    @property
-    def h(self) -> float:
-        return self.y1 - self.y0
-
-    def to_json(self) -> list[Any]:
-        return [round(self.x0), round(self.y0), round(self.x1), round(self.y1), self.text, round(self.conf, 4)]
-
-
-@dataclass(slots=True)
-class OcrPage:
-    """The boxes of one page, the page size and the skew (degrees) that was taken out."""
-
-    width: int
-    height: int
-    skew: float
-    boxes: list[OcrBox]
-    image: Any = None  # the page in grey, deskewed like the boxes (for the ink test of empty cells; not stored)
-    engine: str = ENGINE  # the engine that read the page
-
-    def to_json(self) -> dict[str, Any]:
-        return {"size": [self.width, self.height], "skew": round(self.skew, 3), "engine": self.engine,
-                "boxes": [b.to_json() for b in self.boxes]}
+# the page model every engine returns (crawler/parsers/ocr_types.py, so engines import it without a cycle)
+from crawler.parsers.ocr_types import ENGINE as ENGINE  # noqa: E402
+from crawler.parsers.ocr_types import OcrBox as OcrBox  # noqa: E402
+from crawler.parsers.ocr_types import OcrPage as OcrPage  # noqa: E402
+from crawler.parsers.ocr_types import OcrUnavailable as OcrUnavailable  # noqa: E402
 
 
 def image_kind(data: bytes) -> str | None:

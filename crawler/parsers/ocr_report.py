@@ -77,7 +77,7 @@ def report_from_pages(
     if doubtful and report.checks:
         report.checks = recheck(report)
     report.ocr = {
-        "engine": ENGINE,
+        "engine": pages[0].engine if pages else ENGINE,
         "pages": [p.to_json() for p in pages],
         "confidence": {k: report.cells[k].confidence for k in report.cells if report.cells[k].confidence is not None},
         "low_conf": LOW_CONF,

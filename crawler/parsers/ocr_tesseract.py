@@ -24,7 +24,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from crawler.parsers.ocr import OcrBox, OcrPage, OcrUnavailable
+from crawler.parsers.ocr_types import OcrBox, OcrPage, OcrUnavailable
 
 if TYPE_CHECKING:
     from PIL.Image import Image
