@@ -126,7 +126,7 @@ def source_completeness(columns: Iterable[tuple[str, Column]], *, lists: Iterabl
         state = col_state if state is None else max(state, col_state, key=ORDER.index)
         if col_state == "partial":
             what = (f"{col_missing} of {col.declared} declared items missing" if col.declared is not None
-                    else f"{col.declared_pages - col.pages} of {col.declared_pages} declared pages not read")
+                    else f"{(col.declared_pages or 0) - col.pages} of {col.declared_pages} declared pages not read")
             notes.append(f"{url}: {what}")
         elif col_state == "unknown":
             notes.append(f"{url}: no declared count")

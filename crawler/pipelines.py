@@ -254,7 +254,7 @@ class ArchivePipeline:
             except Exception as exc:
                 _log_write_error(exc, "WARC write failed for %s", item.get("url"))
         t1 = time.perf_counter()
-        stats.inc_value("ogi/time/warc", t1 - t0)
+        stats.inc_value("ogi/time/warc", t1 - t0)  # type: ignore[arg-type]  # seconds
         try:
             sha = self.gateway.arc.save_document(
                 item["body"], url=item["url"], final_url=item.get("final_url"), http_status=item.get("http_status"),
@@ -267,7 +267,7 @@ class ArchivePipeline:
                                       partial=True))  # fetched, not stored: a loss
             return None
         finally:
-            stats.inc_value("ogi/time/save_document", time.perf_counter() - t1)
+            stats.inc_value("ogi/time/save_document", time.perf_counter() - t1)  # type: ignore[arg-type]  # seconds
         stats.inc_value("ogi/documents")
         self.uncommitted[source]["documents"] += 1
         if kind != "list":
@@ -294,7 +294,7 @@ class ArchivePipeline:
             try:
                 return parse_to_json(*args)
             finally:
-                self.crawler.stats.inc_value("ogi/time/parse_in_process", time.perf_counter() - t0)
+                self.crawler.stats.inc_value("ogi/time/parse_in_process", time.perf_counter() - t0)  # type: ignore[arg-type]  # seconds
         return await self.pool.run(*args)
 
     async def _parse_and_save(self, item: DocumentItem, sha: str, source: str) -> None:
@@ -321,7 +321,7 @@ class ArchivePipeline:
                                       partial=True))  # parsed, not stored: a loss
             return
         finally:
-            self.crawler.stats.inc_value("ogi/time/save_report", time.perf_counter() - t0)
+            self.crawler.stats.inc_value("ogi/time/save_report", time.perf_counter() - t0)  # type: ignore[arg-type]  # seconds
         status = res.status
         self.uncommitted_urls[(source, url)] = None
         self.gateway.mark_processed(sha, status)
@@ -452,6 +452,7 @@ class ArchivePipeline:
             self.crawler.stats.set_value(f"ogi/source/{source}/listed", found.listed)
             self.crawler.stats.set_value(f"ogi/source/{source}/missing", found.missing)
             try:
+                assert self.run_id is not None  # set in open_spider, before any item
                 self.gateway.arc.record_source_result(
                     self.run_id, source, pages=c["pages"], reports_found=c["reports_found"],
                     new_reports=c["new_reports"], new_versions=c["new_versions"], failures=c["failures"],
@@ -491,6 +492,7 @@ class ArchivePipeline:
             detail += f"; archive commit failed {self.gateway.commit_failures}×: {self.gateway.commit_error}"
             self.crawler.stats.set_value("ogi/commit_error", self.gateway.commit_error)
         try:
+            assert self.run_id is not None
             self.gateway.arc.finish_run(self.run_id, status=run_status, counts=counts, detail=detail[:1000])
         except Exception as exc:
             _log_write_error(exc, "could not finish run %s", self.run_id)

@@ -447,7 +447,7 @@ def failure_reason(failure: Failure) -> tuple[str, str]:
     if isinstance(exc, HttpError):
         response = exc.response
         if scheme := redirect_reason(response.status, response.headers.get("Location")):
-            return scheme, f"HTTP {response.status} to {response.headers.get('Location', b'').decode('latin-1')[:200]}"
+            return scheme, f"HTTP {response.status} to {(response.headers.get('Location') or b'').decode('latin-1')[:200]}"
         reason = walls.classify(response.status, response.headers, response.body) or walls.http_reason(
             response.status
         )
