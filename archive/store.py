@@ -153,7 +153,7 @@ class Archive(DocumentsMixin, ReportsMixin, ReparseMixin, RunsMixin, Maintenance
             self._db = sqlite_utils.Database(conn)
             conn.execute("PRAGMA foreign_keys = ON")
             if not readonly:
-                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                mode = _set_wal(conn, busy_timeout)
                 if str(mode).lower() != "wal":
                     logger.warning("%s: journal_mode is %s, not WAL", self.path, mode)
             conn.execute("PRAGMA synchronous = NORMAL")
@@ -502,6 +502,22 @@ def _readonly_precheck(path: Path) -> None:
     if size == 0:
         raise ArchiveError(f"{path}: empty file, not an OGI archive")
 
+
+
+def _set_wal(conn: sqlite3.Connection, busy_timeout: float) -> str:
+    """Given a new connection, switch the file to WAL and return the journal mode it has.
+
+    Switching a new file's journal mode needs its exclusive lock, and SQLite answers "database is locked" at
+    once, without its busy handler, while another process is creating the same file (two crawls or imports
+    started together): retry for the busy timeout, then let the error through."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            return str(conn.execute("PRAGMA journal_mode = WAL").fetchone()[0])
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def connect_readonly(path: Path, busy_timeout: float = 10.0) -> tuple[sqlite3.Connection, bool]:
