@@ -11,7 +11,6 @@ import contextlib
 import os
 import pickle
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,13 +41,9 @@ class SQLiteJobStore(BaseJobStore):
                          "(id TEXT PRIMARY KEY, next_run_time REAL, job_state BLOB NOT NULL)")
             conn.execute(f"CREATE INDEX IF NOT EXISTS ix_{self.tablename}_next ON {self.tablename} (next_run_time)")
 
-    @contextlib.contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.path)
-        try:
-            yield conn
-        finally:
-            conn.close()
+    def _conn(self) -> contextlib.closing[sqlite3.Connection]:
+        """A connection to the state file, closed when the ``with`` block ends."""
+        return contextlib.closing(connect(self.path))
 
     def lookup_job(self, job_id: str) -> Job | None:
         with self._conn() as conn:

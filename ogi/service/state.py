@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,13 +49,9 @@ class StateStore:
                 if column not in have:  # a state file from before the column existed
                     conn.execute(f"ALTER TABLE scheduler_runs ADD COLUMN {column} {kind}")
 
-    @contextlib.contextmanager
-    def _conn(self) -> Iterator[sqlite3.Connection]:
-        conn = connect(self.path)
-        try:
-            yield conn
-        finally:
-            conn.close()
+    def _conn(self) -> contextlib.closing[sqlite3.Connection]:
+        """A connection to the state file, closed when the ``with`` block ends."""
+        return contextlib.closing(connect(self.path))
 
     def run_started(self, run_id: int, *, job_id: str, mode: str, sources: Sequence[str], trigger: str,
                     runner_pid: int | None = None, runner_start: int | None = None) -> None:
