@@ -12,7 +12,9 @@ dies mid-job is replaced and its jobs are retried once; a document that kills tw
 :class:`WorkerDied` (reason ``parse_crashed``).
 
 Per-document budgets (issue 12): a worker's address space is capped with ``RLIMIT_AS`` at its size after
-importing the parsers plus ``memory_mb`` (``OGI_PARSE_MEMORY_MB``, default 1024): a document that needs more
+importing the parsers plus ``memory_mb`` (``OGI_PARSE_MEMORY_MB``, default 2048: an OCR page needs ~1.5 GB of
+address space) and glibc kept to :data:`MALLOC_ARENAS` arenas (each thread's own 64 MB arena is address space
+too): a document that needs more
 gets a ``MemoryError`` (``parse_memory``) and the worker is recycled; a document parsed longer than
 ``seconds`` (``OGI_PARSE_SECONDS``, default 90) has its worker killed (``parse_timeout``, not retried: the
 next document goes on at once); a worker is recycled after ``recycle`` documents (``OGI_PARSE_RECYCLE``,
@@ -35,19 +37,21 @@ logger = logging.getLogger(__name__)
 
 IN_FLIGHT = 2  # jobs per worker: one being parsed, one waiting in the pipe
 DEFAULT_SECONDS = 90.0
-DEFAULT_MEMORY_MB = 1024
+DEFAULT_MEMORY_MB = 2048
+MALLOC_ARENAS = "2"  # MALLOC_ARENA_MAX of the workers: OCR threads would each reserve an arena under the cap
 DEFAULT_RECYCLE = 500
 MEMORY_EXIT = 77  # a worker that ran out of its memory budget reports it, then exits with this code
 
 
 def parse_to_json(body: bytes, url: str, final_url: str | None, content_type: str | None,
-                  title: str | None) -> dict[str, Any]:
+                  title: str | None, images: dict[str, bytes] | None = None) -> dict[str, Any]:
     """``parse_document(...).to_json()``; what a worker runs (this module imports neither Scrapy nor the
-    archive, so a worker starts in a fraction of the time and memory)."""
+    archive, so a worker starts in a fraction of the time and memory). ``images``: the fetched images of a
+    page whose tables are pictures (URL → bytes)."""
     from crawler.parsers import parse_document
 
     return parse_document(body, source=url, url=final_url or url, content_type=content_type,
-                          title_hint=title).to_json()
+                          title_hint=title, images=images).to_json()
 
 
 class WorkerDied(RuntimeError):
@@ -69,6 +73,7 @@ class _Job:
     args: tuple[Any, ...]
     future: asyncio.Future[Any]
     attempts: int = 0
+    seconds: float | None = None  # this job's wall-time budget (None: the pool's)
 
 
 @dataclass
@@ -162,7 +167,13 @@ class ParsePool:
         parent, child = self.ctx.Pipe(duplex=True)
         process = self.ctx.Process(target=_worker_main, args=(child, os.getpid(), self.func, self.memory_mb),
                                    daemon=True, name="ogi-parse")
-        process.start()
+        before = os.environ.get("MALLOC_ARENA_MAX")
+        os.environ["MALLOC_ARENA_MAX"] = before or MALLOC_ARENAS  # read by glibc when the worker starts
+        try:
+            process.start()
+        finally:
+            if before is None:
+                del os.environ["MALLOC_ARENA_MAX"]
         child.close()
         worker = _Worker(process, parent)
         if self.loop is not None:
@@ -174,14 +185,16 @@ class ParsePool:
         self.loop.add_reader(worker.conn.fileno(), self._readable, worker)
         worker.registered = True
 
-    async def run(self, *args: Any) -> Any:
+    async def run(self, *args: Any, seconds: float | None = None) -> Any:
+        """``func(*args)`` in a worker; ``seconds``: this job's wall-time budget instead of the pool's (an OCR
+        of many images needs more than one document's parse)."""
         if self.closed:
             raise RuntimeError("parse pool is closed")
         if self.loop is None:
             self.loop = asyncio.get_running_loop()
             for worker in self.workers:
                 self._register(worker)
-        job = _Job(args, self.loop.create_future())
+        job = _Job(args, self.loop.create_future(), seconds=seconds)
         self.waiting.append(job)
         self._dispatch()
         return await job.future
@@ -215,14 +228,16 @@ class ParsePool:
         if not worker.jobs or self.loop is None or self.seconds <= 0:
             return
         worker.started = self.loop.time()
-        worker.timer = self.loop.call_later(self.seconds, self._overtime, worker, worker.jobs[0])
+        head = worker.jobs[0]
+        worker.timer = self.loop.call_later(head.seconds or self.seconds, self._overtime, worker, head)
 
     def _overtime(self, worker: _Worker, job: _Job) -> None:
         """The head job ran past the budget: kill its worker; the job fails with ``parse_timeout``."""
         worker.timer = None
         if worker not in self.workers or not worker.jobs or worker.jobs[0] is not job:
             return
-        logger.warning("parse of a document exceeded %.0f s: worker %s killed", self.seconds, worker.process.pid)
+        logger.warning("parse of a document exceeded %.0f s: worker %s killed", job.seconds or self.seconds,
+                       worker.process.pid)
         worker.killed_for = "parse_timeout"
         worker.process.kill()
         self._replace(worker)
@@ -285,7 +300,7 @@ class ParsePool:
             self._count("parse_timeout")
             if not head.future.done():
                 head.future.set_exception(ParseBudgetExceeded(
-                    "parse_timeout", f"the parse ran longer than {self.seconds:.0f} s"))
+                    "parse_timeout", f"the parse ran longer than {head.seconds or self.seconds:.0f} s"))
         elif worker.jobs and worker.killed_for is None:  # the first job was being parsed; the others waited
             worker.jobs[0].attempts += 1
         for job in reversed(worker.jobs):

@@ -85,7 +85,9 @@ OGI_PARSE = True  # False: fetch and archive only (re-parse later from the archi
 OGI_PARSE_WORKERS = 1  # parse in that many worker processes (0: in the crawl process, without budgets)
 # per-document parse budgets (crawler/parsepool.py); each exceeded budget is a recorded failure of that document
 OGI_PARSE_SECONDS = 90.0  # wall time: the worker is killed (parse_timeout)
-OGI_PARSE_MEMORY_MB = 1024  # address space above the worker's own (RLIMIT_AS): parse_memory
+# address space above the worker's own (RLIMIT_AS): parse_memory. OCR needs it: one 1400×1929 page took 1.48 GB of
+# address space (725 MB resident) in RapidOCR; under 1024 its onnxruntime failed with std::bad_alloc
+OGI_PARSE_MEMORY_MB = 2048
 OGI_PARSE_RECYCLE = 500  # documents per worker before it is replaced
 OGI_PARSE_FUNC = None  # dotted path of the worker's parse function (tests); None: parse_to_json
 OGI_COMMIT_ITEMS = 500  # archive writes are committed in groups: every N items …

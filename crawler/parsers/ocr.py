@@ -29,6 +29,9 @@ ENGINE_ENV = "OGI_OCR_ENGINE"  # setting that chooses the engine when read_page 
 MAX_PAGES = 20  # pages OCR'd per document (≈ 6 s each on one CPU core pair)
 MAX_PIXELS = 40_000_000  # per page: larger images are scaled down before OCR
 PDF_DPI = 150  # PDF pages are rendered at this resolution
+# onnxruntime threads per OCR engine: more add little on one page and each reserves memory (parse workers run
+# under an address-space cap)
+OCR_THREADS = max(1, min(4, os.cpu_count() or 1))
 MIN_SIDE = 1000  # small images are scaled up to this shorter side (tiny digits read badly)
 
 IMAGE_MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -139,7 +142,8 @@ def engine() -> Any:
             except ImportError as exc:  # pragma: no cover - depends on the install
                 raise OcrUnavailable(f"rapidocr not installed: {exc}") from exc
             try:
-                _engine = RapidOCR(params={"Global.log_level": "warning", "Global.use_cls": False})
+                _engine = RapidOCR(params={"Global.log_level": "warning", "Global.use_cls": False,
+                                           "EngineConfig.onnxruntime.intra_op_num_threads": OCR_THREADS})
             except Exception as exc:  # the engine's own errors (missing model file, onnxruntime)
                 raise OcrUnavailable(f"rapidocr could not start: {type(exc).__name__}: {exc}") from exc
             logging.getLogger("RapidOCR").propagate = True
