@@ -6,6 +6,7 @@ Parsing happens outside the write transactions; each document is then saved all 
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -108,7 +109,33 @@ class ReparseMixin:
             "save_url": save_url,
             "origin": origin,
             "region_hint": hint,
+            "images": self._page_images(sha256),
         }
+
+    def _page_images(self, sha256: str) -> dict[str, str]:
+        """For a page whose tables are pictures: image URL → sha256 of the newest archived fetch of each image
+        its stored version lists (``images`` of the parse), so a re-parse reads them again; else {}."""
+        row = self._conn.execute(
+            "SELECT v.extra FROM reports r JOIN versions v ON v.id = r.current_version_id WHERE r.sha256 = ?"
+            " ORDER BY r.id LIMIT 1",
+            (sha256,),
+        ).fetchone()
+        try:
+            listed = (json.loads(row[0]) or {}).get("images") or [] if row and row[0] else []
+        except (ValueError, AttributeError):
+            return {}
+        out: dict[str, str] = {}
+        for entry in listed:
+            url = entry.get("url") if isinstance(entry, dict) else None
+            if not url:
+                continue
+            hit = self._conn.execute(
+                "SELECT sha256 FROM fetches WHERE url = ? OR final_url = ? ORDER BY fetched_at DESC, id DESC LIMIT 1",
+                (url, url),
+            ).fetchone()
+            if hit is not None:
+                out[str(url)] = hit[0]
+        return out
 
     def reparse(
         self,
@@ -165,6 +192,8 @@ class ReparseMixin:
             try:
                 ctx = self.reparse_context(sha)
                 data = self.read_document(sha)
+                # the archived images of a page whose tables are pictures, read again (the parse OCRs them)
+                ctx["image_bytes"] = {url: self.read_document(isha) for url, isha in ctx["images"].items()} or None
             except ArchiveError as exc:
                 done(ReparseResult(sha, "error", reason=str(exc)))
                 continue

@@ -43,6 +43,7 @@ from crawler.completeness import Column, source_completeness
 from crawler.gateway import ArchiveGateway
 from crawler.items import DocumentItem, FailureItem, LinkDecisionItem, ListingItem
 from crawler.modes import FOUND, crawl_mode
+from crawler.page_images import PageImages, pending_images
 from crawler.parsepool import parse_to_json
 from crawler.reasons import LINK_REASONS
 from crawler.warc import WarcLog
@@ -58,6 +59,8 @@ assert RUN_PARTIAL in RUN_STATUSES
 # failures of a link that was never requested, or refused before it was: also a link decision
 # link decisions that lose items known to exist (a page cap reached): the source is partial
 LOSS_DECISIONS = frozenset({"page-limit"})
+# a page whose tables are pictures is parsed again with its images: its parse budget grows by this per image
+OCR_SECONDS_PER_IMAGE = 30.0
 
 
 def _log_write_error(exc: BaseException, message: str, *args: Any) -> None:
@@ -99,6 +102,7 @@ class ArchivePipeline:
         self.parse_workers = settings.getint("OGI_PARSE_WORKERS", 0)
         self.parse_enabled = settings.getbool("OGI_PARSE", True)
         self.pool: Any = None
+        self.page_images: PageImages | None = None  # set when the spider opens (OGI_FETCH_IMAGES)
         self.finished = False
         # counted since the last archive commit (a failed commit takes them back: never reported, never stored)
         self.uncommitted: dict[str, Counter[str]] = defaultdict(Counter)
@@ -122,7 +126,7 @@ class ArchivePipeline:
             settings = self.crawler.settings
             func = load_object(settings.get("OGI_PARSE_FUNC") or parse_to_json)  # a test hook may replace it
             self.pool = ParsePool(self.parse_workers, func, seconds=settings.getfloat("OGI_PARSE_SECONDS", 90.0),
-                                  memory_mb=settings.getint("OGI_PARSE_MEMORY_MB", 1024),
+                                  memory_mb=settings.getint("OGI_PARSE_MEMORY_MB", 2048),
                                   recycle=settings.getint("OGI_PARSE_RECYCLE", 500))
         try:
             self._open()
@@ -142,6 +146,8 @@ class ArchivePipeline:
             self.owns_run = True
             gateway.claim_run(self.run_id)
         gateway.listeners.append(self._committed)
+        if self.crawler.settings.getbool("OGI_FETCH_IMAGES", True):
+            self.page_images = PageImages(self.crawler, self._store, self._failure)
         self.crawler.stats.set_value("ogi/run_id", self.run_id)
         for name in names:
             self.counts[name]  # every source gets a row, even one that yields nothing
@@ -247,29 +253,9 @@ class ArchivePipeline:
         if self.mode == "light" and kind != "list" and self.gateway.last_fetch(item["url"]) is None:
             self.counts[source]["new_items"] += 1  # an article or attachment the archive never fetched
             stats.inc_value("ogi/new_items")
-        t0 = time.perf_counter()
-        if self.warc is not None:
-            try:
-                self.warc.write(item)
-            except Exception as exc:
-                _log_write_error(exc, "WARC write failed for %s", item.get("url"))
-        t1 = time.perf_counter()
-        stats.inc_value("ogi/time/warc", t1 - t0)  # type: ignore[arg-type]  # seconds
-        try:
-            sha = self.gateway.arc.save_document(
-                item["body"], url=item["url"], final_url=item.get("final_url"), http_status=item.get("http_status"),
-                headers=item.get("headers"), fetched_at=item.get("fetched_at"), run_id=self.run_id, source=source,
-                content_type=item.get("content_type"),
-            )
-        except Exception as exc:
-            _log_write_error(exc, "could not archive %s", item.get("url"))
-            self._failure(FailureItem(url=item["url"], reason="archive-error", detail=str(exc)[:300], source=source,
-                                      partial=True))  # fetched, not stored: a loss
+        sha = self._store(item)
+        if sha is None:
             return None
-        finally:
-            stats.inc_value("ogi/time/save_document", time.perf_counter() - t1)  # type: ignore[arg-type]  # seconds
-        stats.inc_value("ogi/documents")
-        self.uncommitted[source]["documents"] += 1
         if kind != "list":
             self.uncommitted[source]["archived"] += 1
             self.uncommitted_urls[(source, str(item["url"]))] = None
@@ -287,27 +273,76 @@ class ArchivePipeline:
             return None
         return sha
 
-    async def _parse(self, item: DocumentItem) -> dict[str, Any]:
-        args = (item["body"], item["url"], item.get("final_url"), item.get("content_type"), item.get("title"))
+    def _store(self, item: DocumentItem) -> str | None:
+        """Write one fetched response to the WARC log and the archive; its sha256, or None (a recorded loss)
+        when the archive could not store it."""
+        assert self.gateway is not None
+        source = item.get("source") or "?"
+        stats = self.crawler.stats
+        t0 = time.perf_counter()
+        if self.warc is not None:
+            try:
+                self.warc.write(item)
+            except Exception as exc:
+                _log_write_error(exc, "WARC write failed for %s", item.get("url"))
+        t1 = time.perf_counter()
+        stats.inc_value("ogi/time/warc", t1 - t0)  # type: ignore[arg-type]  # seconds
+        try:
+            sha = self.gateway.arc.save_document(
+                item["body"], url=item["url"], final_url=item.get("final_url"), http_status=item.get("http_status"),
+                headers=item.get("headers"), fetched_at=item.get("fetched_at"), run_id=self.run_id, source=source,
+                content_type=item.get("content_type"),
+            )
+        except Exception as exc:
+            _log_write_error(exc, "could not archive %s", item.get("url"))
+            self._failure(FailureItem(url=item["url"], reason="archive-error", detail=str(exc)[:300], source=source,
+                                      kind=item.get("kind"), partial=True))  # fetched, not stored: a loss
+            return None
+        finally:
+            stats.inc_value("ogi/time/save_document", time.perf_counter() - t1)  # type: ignore[arg-type]  # seconds
+        stats.inc_value("ogi/documents")
+        self.uncommitted[source]["documents"] += 1
+        return sha
+
+    async def _parse(self, item: DocumentItem, images: dict[str, bytes] | None = None) -> dict[str, Any]:
+        args: tuple[Any, ...] = (item["body"], item["url"], item.get("final_url"), item.get("content_type"),
+                                 item.get("title"))
+        if images is not None:  # a page whose tables are pictures, parsed again with them (OCR)
+            args = (*args, images)
         if self.pool is None:
             t0 = time.perf_counter()
             try:
                 return parse_to_json(*args)
             finally:
                 self.crawler.stats.inc_value("ogi/time/parse_in_process", time.perf_counter() - t0)  # type: ignore[arg-type]  # seconds
-        return await self.pool.run(*args)
+        seconds = None if images is None else self.pool.seconds + OCR_SECONDS_PER_IMAGE * len(images)
+        return await self.pool.run(*args, seconds=seconds)
 
-    async def _parse_and_save(self, item: DocumentItem, sha: str, source: str) -> None:
-        assert self.gateway is not None
+    async def _parse_or_fail(self, item: DocumentItem, source: str,
+                             images: dict[str, bytes] | None = None) -> dict[str, Any] | None:
+        """The parse dict of one document, or None after recording why it could not be parsed."""
         url = item["url"]
         try:
-            parsed = await self._parse(item)
+            return await self._parse(item, images)
         except Exception as exc:  # the parser promises not to raise; if it does, it is a recorded failure
             logger.exception("parser raised on %s", url)
             reason = str(getattr(exc, "reason", "") or "parse-error")  # parse_timeout, parse_memory, …
             self._failure(FailureItem(url=url, reason=reason, detail=f"{type(exc).__name__}: {exc}"[:300],
-                                      source=source))
+                                      source=source, partial=images is not None))
+            return None
+
+    async def _parse_and_save(self, item: DocumentItem, sha: str, source: str) -> None:
+        assert self.gateway is not None
+        url = item["url"]
+        parsed = await self._parse_or_fail(item, source)
+        if parsed is None:
             return
+        if self.page_images is not None and (wanted := pending_images(parsed)):
+            # the page's tables are pictures: fetch them (each archived), then parse the page again with them;
+            # if that parse fails, the page's own parse (image_only, its images listed) is what is saved
+            fetched = await self.page_images.fetch(item, wanted)
+            if fetched:
+                parsed = await self._parse_or_fail(item, source, fetched) or parsed
         hint = {k: item.get(k) for k in ("agency", "region", "level") if item.get(k)}
         if item.get("year_hint") and not parsed.get("year"):
             hint["year"] = item.get("year_hint")

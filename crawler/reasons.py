@@ -29,12 +29,13 @@ LINK_REASONS: tuple[str, ...] = ("confusable", "offsite", "js-link", "robots", "
 
 
 def is_loss(kind: str | None, reason: str) -> bool:
-    """Given a failed request's kind (list, article, attachment, link) and reason, return whether a listed
-    item was lost: every fetch of a list page, an article or an attachment that failed, except the crawler's
-    own decisions not to fetch (:data:`LINK_REASONS`). A loss makes the source ``partial``."""
+    """Given a failed request's kind (list, article, attachment, image, link) and reason, return whether a
+    listed item was lost: every fetch of a list page, an article, an attachment or an image of a report page
+    whose tables are pictures that failed, except the crawler's own decisions not to fetch
+    (:data:`LINK_REASONS`). A loss makes the source ``partial``."""
     if kind == "list":
         return True
-    return kind in ("article", "attachment") and not reason.startswith(LINK_REASONS)
+    return kind in ("article", "attachment", "image") and not reason.startswith(LINK_REASONS)
 
 
 # what Scrapy's own IgnoreRequest messages mean (its middlewares give no reason attribute): message fragment

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 
 from crawler.parsers.core import build_report
 from crawler.parsers.decode import decode
@@ -75,6 +76,7 @@ def parse_bytes(
     url: str | None = None,
     content_type: str | None = None,
     title_hint: str | None = None,
+    images: Mapping[str, bytes] | None = None,
 ) -> Report:
     if not isinstance(data, bytes | bytearray):
         return _failed(source, "not bytes")
@@ -97,6 +99,10 @@ def parse_bytes(
             from crawler.parsers.ocr_docs import ocr_fallback
 
             report = ocr_fallback(report, data, kind, source=source, title_hint=title_hint)
+        elif kind == "html" and report.status == "image_only" and ex.images:  # a page of pictures of tables
+            from crawler.parsers.ocr_docs import ocr_page_images
+
+            report = ocr_page_images(report, ex.images, base=url or source, fetched=images, source=source)
         return report
     except ParseError as exc:
         return _failed(source, str(exc))

@@ -10,6 +10,7 @@ import re
 
 from lxml import etree
 
+from crawler.parsers.images import content_images
 from crawler.parsers.model import Cell, Extracted, ParseError
 from crawler.parsers.normalize import clean_space, fold_radicals
 
@@ -72,7 +73,7 @@ def extract_html(text: str) -> Extracted:
         if n_cells > MAX_TABLE_CELLS:
             raise ParseError(f"HTML too large: more than {MAX_TABLE_CELLS} table cells")
         rows.extend(table_rows)
-    images = [src for img in body.iter("img") if (src := img.get("src"))]
+    images = content_images(body)
     return Extracted(
         rows=rows,
         text=readable_text(body),

@@ -13,6 +13,7 @@ import io
 import logging
 import re
 import zipfile
+from typing import Any
 
 from crawler.parsers.model import Extracted
 
@@ -86,3 +87,94 @@ def _pdf_images(data: bytes) -> list[tuple[str, bytes]]:
                     return out
             page.close()
     return out
+
+
+# ---- the images of an HTML report page -----------------------------------------------------------------------
+# where an image's address is: lazy-loading templates keep it in a data- attribute and put a placeholder in src
+_IMG_SRC_ATTRS = ("data-original", "data-src", "data-lazy-src", "original", "src")
+# page chrome, by file name or path: logos, icons, QR codes (二维码: erweima/ewm), share buttons, the 党政机关
+# badge (dzjg), 无障碍 (wza) and 纠错 (jiucuo) icons, spacers and loading placeholders
+_CHROME_IMG_RE = re.compile(
+    r"logo|icon|favicon|banner|qrcode|erweima|ewm|share|weixin|weibo|wechat|jiucuo|dzjg|wza|spacer|blank\.|loading"
+    r"|/images?/(?:common|public|index|top|foot|head|nav)|/(?:skin|style|css|theme)s?/",
+    re.I,
+)
+# containers that hold a page's chrome rather than its article
+_CHROME_BOX_RE = re.compile(r"nav|crumb|menu|header|footer|sidebar|share|related|friend|yqlj|banner|toolbar", re.I)
+# containers that hold an article's body (TRS, Hanweb, gkmlpt and common templates) …
+_ARTICLE_BOX_RE = re.compile(
+    r"TRS_Editor|TRS_UEDITOR|Custom_UnionStyle|UCAP-CONTENT|zoom|article[_-]?(?:content|con|body|text|txt)|"
+    r"pages?_content|news_?(?:text|cont)|wenzhang|zhengwen|xxgk_?(?:nr|content)|detail",
+    re.I,
+)
+# … and the wider boxes of a page's main column (which may also hold a column banner)
+_MAIN_BOX_RE = re.compile(r"content|article|view|main|txt|\bnr\b|\bcon\b", re.I)
+MIN_DECLARED_SIDE = 200  # an <img> declaring a smaller width or height is chrome (an icon, a bullet)
+MAX_REPORT_IMAGES = 60  # images of one report page handed to OCR
+
+
+def _attr_side(value: str | None) -> int | None:
+    m = re.match(r"\s*(\d+)\s*(?:px)?\s*$", value or "")
+    return int(m.group(1)) if m else None
+
+
+def _img_src(img: Any) -> str | None:
+    for attr in _IMG_SRC_ATTRS:
+        src = (img.get(attr) or "").strip()
+        if src and not src.lower().startswith(("javascript:", "about:")):
+            return src
+    return None
+
+
+def _box_kind(el: Any) -> str | None:
+    """Given an element, return the kind of box it is in, by its enclosing elements' tags, classes and ids,
+    nearest first: ``chrome`` (navigation, header, footer …), ``article`` (an article body), ``main`` (the
+    main column only), or None."""
+    main = False
+    for a in el.iterancestors():
+        names = f"{a.get('class', '')} {a.get('id', '')}"
+        if a.tag in ("nav", "header", "footer", "aside") or _CHROME_BOX_RE.search(names):
+            return "chrome"
+        if _ARTICLE_BOX_RE.search(names):
+            return "article"
+        main = main or bool(_MAIN_BOX_RE.search(names))
+    return "main" if main else None
+
+
+def content_images(body: Any) -> list[str]:
+    """Given the ``<body>`` element of an HTML page (lxml), return the addresses of its content images in page
+    order, as written (lazy-load attributes first): page chrome (logos, icons, QR codes, badges, images in
+    navigation, header or footer boxes, images declaring a side under :data:`MIN_DECLARED_SIDE`) is left out;
+    when some images are inside an article body only those are kept (else those of the main column)."""
+    found: list[tuple[str, str | None]] = []
+    for img in body.iter("img"):
+        src = _img_src(img)
+        if src is None:
+            continue
+        if not src.lower().startswith("data:") and _CHROME_IMG_RE.search(src.split("?")[0]):
+            continue
+        sides = [_attr_side(img.get(a)) for a in ("width", "height")]
+        if any(s is not None and s < MIN_DECLARED_SIDE for s in sides):
+            continue
+        box = _box_kind(img)
+        if box != "chrome":
+            found.append((src, box))
+    for narrowest in ("article", "main"):  # images in an article body, else in the main column, else all
+        if any(box == narrowest for _src, box in found):
+            found = [f for f in found if f[1] == narrowest]
+            break
+    return list(dict.fromkeys(src for src, _box in found))[:MAX_REPORT_IMAGES]
+
+
+def data_uri_bytes(src: str) -> bytes | None:
+    """Given an ``<img>`` address, return the bytes of a base64 ``data:image/…`` URI, else None."""
+    import base64
+    import binascii
+
+    m = re.match(r"data:image/[\w.+-]+;base64,", src[:100], re.I)
+    if not m:
+        return None
+    try:
+        return base64.b64decode(re.sub(r"\s+", "", src[m.end():]), validate=False)
+    except (binascii.Error, ValueError):
+        return None

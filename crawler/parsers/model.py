@@ -111,6 +111,8 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     text: str = ""
     ocr: dict[str, Any] | None = None  # OCR'd reports: engine, per-page boxes, per-cell confidence
+    # an HTML page whose tables are images: each content image (url, status, sha256, pages); see ocr_docs
+    images: list[dict[str, Any]] = field(default_factory=list)
 
     def value(self, key: str) -> int | float | None:
         cell = self.cells.get(key)
@@ -144,4 +146,5 @@ class Report:
             "warnings": list(self.warnings),
             "text": self.text,
             **({"ocr": self.ocr} if self.ocr is not None else {}),
+            **({"images": [dict(i) for i in self.images]} if self.images else {}),
         }

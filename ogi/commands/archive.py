@@ -283,6 +283,7 @@ def _reparse_one(data: bytes, ctx: dict[str, Any]) -> dict[str, Any]:
         url=ctx["url"],
         content_type=ctx["content_type"],
         title_hint=ctx["title_hint"],
+        images=ctx.get("image_bytes"),
     ).to_json()
 
 

@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import click
 
@@ -31,7 +32,33 @@ def parse_path(path: str) -> Report:
         data = p.read_bytes()
     except OSError as exc:
         return Report(source=path, ok=False, error=f"cannot read file: {exc.strerror or exc}", status="error")
-    return parse_document(data, source=path, url=p.name)
+    report = parse_document(data, source=path, url=p.name)
+    local = local_images(report, p.parent)
+    if local:  # a saved page whose tables are pictures: its images next to it (``page_files/…``), read by OCR
+        report = parse_document(data, source=path, url=p.name, images=local)
+    return report
+
+
+MAX_LOCAL_IMAGE_BYTES = 30 * 1024 * 1024
+
+
+def local_images(report: Report, folder: Path) -> dict[str, bytes]:
+    """Given the report of a local HTML file whose tables are pictures and the file's folder, return the
+    images it lists as ``pending`` that are files under that folder (relative ``src``), URL → bytes; web
+    addresses are not fetched (``ogi crawl`` does that)."""
+    out: dict[str, bytes] = {}
+    root = folder.resolve()
+    for entry in report.images:
+        url = str(entry.get("url") or "")
+        if entry.get("status") != "pending" or urlsplit(url).scheme or url.startswith("//"):
+            continue
+        target = (root / unquote(url.split("?")[0].split("#")[0])).resolve()
+        try:
+            if target.is_relative_to(root) and target.is_file() and target.stat().st_size <= MAX_LOCAL_IMAGE_BYTES:
+                out[url] = target.read_bytes()
+        except OSError as exc:
+            logger.warning("%s: image %s not read: %s", folder, url, exc.strerror or exc)
+    return out
 
 
 def summary_text(report: Report) -> str:

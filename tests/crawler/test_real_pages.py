@@ -234,3 +234,16 @@ def test_real_attachment_only_article_is_not_a_stub():
                        "2c90b38b633d3f120163669c4fa0009c.pdf")
     assert pdf.meta["ogi_kind"] == "attachment"
     assert pdf.cb_kwargs["ctx"]["referer"] == url
+
+
+@pytest.mark.parametrize("name", ["pingtan-gsgg-9612-image-body.html", "pingtan-ghxx-qygh-94095-image-body.html",
+                                  "pingtan-gaj-jgszzyznbs-77176-image-body-excerpt.html"])
+def test_real_article_pages_loading_the_list_library_are_articles(name):
+    """pingtan article pages ``require([... "list2.trsapi"])`` for their related-documents box (9612 does): an
+    article, archived and parsed as one, never a list whose rows are its navigation."""
+    url = "https://www.pingtan.gov.cn/zwgk/gsgg/201805/t20180504_9612.htm"
+    response = real(f"article/{name}", url)
+    spider = make_spider(url)
+    assert not spider.looks_like_list(response)
+    out = list(spider.parse_article(response, {**ctx_for(url), "depth": 2}))
+    assert [o["kind"] for o in out if isinstance(o, DocumentItem)] == ["article"]

@@ -18,17 +18,16 @@ import logging
 import re
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy.http import Request, Response, TextResponse
-from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.items import DocumentItem, FailureItem, LinkDecisionItem, ListingItem
 from crawler.reasons import is_loss
+from crawler.responses import content_type, failure_reason, header_dict, now_iso
 from crawler.safety import same_site
 from crawler.sources import SourceInfo
 from crawler.spiders import titles, walls
@@ -51,25 +50,6 @@ def may_link_attachment(body: bytes) -> bool:
     """False when no link in ``body`` could be an attachment (no extension, servlet or javascript: in it)."""
     low = body.lower()
     return any(token in low for token in MAY_LINK_ATTACHMENT)
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def header_dict(headers: Any) -> dict[str, str]:
-    """Scrapy headers -> a plain ``{name: value}`` dict (values joined with ', ')."""
-    out: dict[str, str] = {}
-    for key, values in headers.items():
-        name = key.decode("latin-1") if isinstance(key, bytes) else str(key)
-        vals = values if isinstance(values, list) else [values]
-        out[name] = ", ".join(v.decode("latin-1") if isinstance(v, bytes) else str(v) for v in vals)
-    return out
-
-
-def content_type(response: Response) -> str:
-    raw = response.headers.get(b"Content-Type") or b""
-    return raw.decode("latin-1").split(";")[0].strip().lower()
 
 
 def is_html(response: Response) -> bool:
@@ -436,31 +416,6 @@ class ReportSpider(scrapy.Spider):
         return [asdict(s) for s in self.sources]
 
 
-def failure_reason(failure: Failure) -> tuple[str, str]:
-    """(reason, detail) for a Twisted failure of a request."""
-    from scrapy.exceptions import IgnoreRequest
-
-    from crawler.reasons import ignored_reason, network_reason, redirect_reason
-
-    exc = failure.value
-    detail = f"{type(exc).__name__}: {exc}"[:500]
-    if isinstance(exc, HttpError):
-        response = exc.response
-        if scheme := redirect_reason(response.status, response.headers.get("Location")):
-            return scheme, f"HTTP {response.status} to {(response.headers.get('Location') or b'').decode('latin-1')[:200]}"
-        reason = walls.classify(response.status, response.headers, response.body) or walls.http_reason(
-            response.status
-        )
-        return reason, f"HTTP {response.status}, {len(response.body)} bytes"
-    if isinstance(exc, IgnoreRequest):
-        refusal = getattr(exc, "reason", None)
-        if refusal:
-            return str(refusal), str(exc)
-        return ignored_reason(str(exc)), detail
-    # dns, timeout, connection-refused, reset, truncated, too-large, tls, connection, error (crawler/reasons.py)
-    return network_reason(exc), detail
-
-
 def anchor_rows(selector: Any) -> Iterator[tuple[str | None, str, str | None, str | None]]:
     """(href, visible text, title attribute, date text) for every link under ``selector``.
 
@@ -478,7 +433,9 @@ def anchor_rows(selector: Any) -> Iterator[tuple[str | None, str, str | None, st
         yield a.attrib.get("href"), text, a.attrib.get("title"), date
 
 
-LIST_MARKERS = ("<datastore", "window._CONFIG", "createPageHTML", "listModel(", "list2.trsapi")
+# not ``list2.trsapi`` alone: TRS article pages load it too, for their related-documents box (pingtan 9612's
+# ``require(["detailpage", "jquery", "list2.trsapi"], …)``), and were read as lists, their reports never parsed
+LIST_MARKERS = ("<datastore", "window._CONFIG", "createPageHTML", "listModel(")
 
 
 def has_list_marker(response: Response) -> bool:
