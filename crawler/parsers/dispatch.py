@@ -92,13 +92,14 @@ def parse_bytes(
 
             return parse_image_file(data, source=source, title_hint=title_hint)
         ex = extract(data, url=url or source, content_type=content_type)
+        own_title = ex.title_hint  # the document's own (metadata, heading); a caller's title is a fallback
         if title_hint and not ex.title_hint:
             ex.title_hint = title_hint
         report = build_report(ex, source=source)
         if kind in ("pdf", "docx") and (report.status == "image_only" or looks_image_only(ex)):  # scans, pictures
             from crawler.parsers.ocr_docs import ocr_fallback
 
-            report = ocr_fallback(report, data, kind, source=source, title_hint=title_hint)
+            report = ocr_fallback(report, data, kind, source=source, title_hint=title_hint, own_title=own_title)
         elif kind == "html" and report.status == "image_only" and ex.images:  # a page of pictures of tables
             from crawler.parsers.ocr_docs import ocr_page_images
 

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 from crawler.parsers import images as img_mod
+from crawler.parsers.meta import find_title
 from crawler.parsers.model import ParseError, Report
 from crawler.parsers.ocr import MAX_PAGES, OcrPage, OcrUnavailable, image_kind, load_pages, read_page
 from crawler.parsers.ocr_report import recheck, report_from_pages
@@ -25,6 +26,7 @@ from crawler.parsers.report import key_order
 logger = logging.getLogger(__name__)
 
 MIN_IMAGE_SIDE = 200  # images smaller than this (logos, icons, bullets) are not OCR'd
+TITLE_BOXES = 12  # the first page's first boxes, where a printed report title is
 
 
 def _ocr(images: list, source: str | None) -> list[OcrPage]:
@@ -88,7 +90,8 @@ def parse_images(
     title_hint: str | None = None,
     published_hint: str | None = None,
 ) -> Report:
-    """Given the image bytes of one report in reading order, return its Report read by OCR.
+    """Given the image bytes of one report in reading order, return its Report read by OCR. ``title_hint`` (a
+    link's title) is used only when the first page prints no report title of its own.
 
     Unreadable images are skipped with a warning; more than MAX_PAGES pages are cut with a warning."""
     try:
@@ -96,8 +99,18 @@ def parse_images(
     except OcrUnavailable as exc:
         return Report(source=source, ok=False, status="error", error=f"reader not available: {exc}",
                       source_kind=source_kind)
-    return report_from_pages(pages, source=source, source_kind=source_kind, title_hint=title_hint,
+    return report_from_pages(pages, source=source, source_kind=source_kind, title_hint=_title_hint(pages, title_hint),
                              published_hint=published_hint, warnings=warnings)
+
+
+def _title_hint(pages: list[OcrPage], hint: str | None) -> str | None:
+    """Given OCR pages and a caller's title (a link's text), return the title hint for the report: none when
+    the pages print a report title themselves (the document names itself; a link's title is only a fallback),
+    else the caller's."""
+    if not hint:
+        return None
+    lines = "\n".join(box.text for page in pages[:1] for box in page.boxes[:TITLE_BOXES])
+    return None if find_title(lines, None) else hint
 
 
 def parse_image_file(data: bytes, *, source: str | None = None, title_hint: str | None = None) -> Report:
@@ -108,9 +121,11 @@ def parse_image_file(data: bytes, *, source: str | None = None, title_hint: str 
     return parse_images([data], source=source, source_kind=kind, title_hint=title_hint)
 
 
-def ocr_fallback(report: Report, data: bytes, kind: str, *, source: str | None, title_hint: str | None) -> Report:
+def ocr_fallback(report: Report, data: bytes, kind: str, *, source: str | None, title_hint: str | None,
+                 own_title: str | None = None) -> Report:
     """Given an ``image_only`` report of a PDF or DOCX and its bytes, return the OCR'd report when OCR finds
-    table 三 or 四, else the given report with a warning saying what OCR found."""
+    table 三 or 四, else the given report with a warning saying what OCR found. ``own_title``: the title the
+    document's metadata gives; ``title_hint`` (a link's) is used only when the scan prints no title either."""
     try:
         if kind == "pdf":
             frames, total = load_pages(data)
@@ -119,12 +134,12 @@ def ocr_fallback(report: Report, data: bytes, kind: str, *, source: str | None, 
             blobs = [b for _name, b in img_mod.extract_images(data, kind)]
             frames, total = [], len(blobs)
         if blobs is not None:
-            ocr_report = parse_images(blobs, source=source, source_kind=kind, title_hint=title_hint or report.title)
+            ocr_report = parse_images(blobs, source=source, source_kind=kind, title_hint=own_title or title_hint)
         else:
             warn = [f"OCR read {len(frames)} of {total} pages"] if total > len(frames) else []
             pages = _ocr(frames, source)
             ocr_report = report_from_pages(pages, source=source, source_kind=kind,
-                                           title_hint=title_hint or report.title, warnings=warn)
+                                           title_hint=own_title or _title_hint(pages, title_hint), warnings=warn)
     except (OcrUnavailable, ValueError) as exc:
         report.warnings.append(f"OCR not done: {exc}")
         return report

@@ -30,6 +30,8 @@ HOST = "imgs.fixture.test"
 LIST_URL = f"http://{HOST}/zwgk/zfxxgknb/index.html"
 GOOD = f"http://{HOST}/zwgk/zfxxgknb/202201/t20220120_101.htm"
 BROKEN = f"http://{HOST}/zwgk/zfxxgknb/202201/t20220121_102.htm"
+SCANNED = f"http://{HOST}/zwgk/zfxxgknb/202201/t20220122_103.htm"  # the report as a scanned PDF attachment
+SCAN_PDF = f"http://{HOST}/zwgk/zfxxgknb/202201/P020220122103.pdf"
 
 
 PAGES = ROOT / "tests" / "fixtures" / "pages" / "article"
@@ -53,7 +55,16 @@ def shots() -> tuple[b.ReportModel, list[bytes]]:
         pytest.skip("chromium not installed (scripts/setup-system.sh installs it)")
     model = b.build_model("009")
     shot = r.noisy(r.screenshot(r.report_html(model), chromium), skew=0.5)
+    scan = b.build_model("001")
+    SHOTS[scan.title] = r.noisy(r.screenshot(r.report_html(scan), chromium), skew=-1.0)
     return model, [r.jpeg(shot), *(r.jpeg(h) for h in r.split_pages(shot, 2))]
+
+
+SHOTS: dict[str, object] = {}
+
+
+def shot_image(model: b.ReportModel):  # type: ignore[no-untyped-def]
+    return SHOTS[model.title]
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +73,7 @@ def crawled(shots, tmp_path_factory):
     portal = Portal()
     title = f"{model.title}（图片版）"
     links = "".join(f'<li><a href="{u}" title="{html.escape(title)}">{html.escape(title)}</a><span>2022-01-20</span></li>'
-                    for u in (GOOD, BROKEN))
+                    for u in (GOOD, BROKEN, SCANNED))
     portal.add(LIST_URL, Answer(body=f"<html><head><meta charset='utf-8'><title>政府信息公开年报</title></head><body>"
                                      f"<ul class='list'>{links}</ul></body></html>".encode()))
     # the real 77176 page, retitled: its one body image is the whole report
@@ -78,6 +89,13 @@ def crawled(shots, tmp_path_factory):
     portal.add(BROKEN, Answer(body=broken.encode()))
     portal.add(f"http://{HOST}{scans[0]}", Answer(body=jpegs[1], ctype="image/jpeg"))
     portal.add(f"http://{HOST}{scans[1]}", Answer(404, b"<html>404 Not Found</html>"))
+    # a third agency's report as a scanned PDF (two pages, no text layer) attached to a short article: OCR'd
+    # inside the crawl's parse worker, under its memory cap
+    scan = b.build_model("001")  # another report (another agency)
+    portal.add(SCANNED, Answer(body=(f"<html><head><meta charset='utf-8'><title>{html.escape(scan.title)}"
+                                     f"</title></head><body><p>详见附件：<a href='./P020220122103.pdf'>"
+                                     f"{html.escape(scan.title)}.pdf</a></p></body></html>").encode()))
+    portal.add(SCAN_PDF, Answer(body=r.image_pdf(r.split_pages(shot_image(scan))), ctype="application/pdf"))
     server = PortalServer(portal).start()
     db = tmp_path_factory.mktemp("imgs") / "a.db"
     try:
@@ -141,3 +159,16 @@ def test_a_reparse_reads_the_archived_images_again(crawled):
     assert out.returncode == 0, out.stderr[-2000:]
     after = query(db, "SELECT key, value, flag FROM cells_long WHERE is_current = 1 AND url = ? ORDER BY key", GOOD)
     assert after == before and len(after) > 100
+
+
+def test_a_scanned_pdf_attachment_is_read_in_the_crawls_parse_worker(crawled):
+    """Under the worker's old 1024 MB address-space cap RapidOCR failed (std::bad_alloc): parse-error."""
+    db, _res, _hits, _model = crawled
+    model = b.build_model("001")
+    assert not query(db, "SELECT reason, detail FROM failures WHERE url = ?", SCAN_PDF)
+    [(status, source_kind)] = query(db, "SELECT v.status, v.source_kind FROM reports r JOIN versions v"
+                                        " ON v.id = r.current_version_id WHERE r.url = ?", SCAN_PDF)
+    assert (status, source_kind) == ("report", "pdf")
+    cells = dict(query(db, "SELECT key, value FROM cells_long WHERE is_current = 1 AND url = ?", SCAN_PDF))
+    right = sum(1 for k, v in model.expected.items() if cells.get(k) == v)
+    assert right >= 0.99 * len(model.expected), (right, len(model.expected))
