@@ -7,6 +7,8 @@ Given a Datasette database object (async ``execute``), ``report_context`` return
 
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 from archive import schema as S
@@ -84,6 +86,7 @@ async def report_context(db: Any, report_id: int, version_id: int | None = None)
         "SELECT k.key, c.raw, c.flag FROM cells c JOIN keys k ON k.id = c.key_id"
         " WHERE c.version_id = ? AND (c.flag IS NOT NULL OR c.raw IS NOT NULL)", [vid]))}
     placed = _place_checks(checks)
+    images = _page_images((await db.execute("SELECT extra FROM versions WHERE id = ?", [vid])).first())
     for r in t3:
         r["label_zh"], r["label_en"] = S.T3_ROW_LABELS.get(r["row_key"], (r["row_key"], r["row_key"]))
         r["checks"] = placed["t3_row"].get(r["row_key"], [])
@@ -124,7 +127,19 @@ async def report_context(db: Any, report_id: int, version_id: int | None = None)
         "sections": [(k, *S.SECTION_LABELS[k], sections[k]) for k in S.SECTION_KEYS if sections.get(k)],
         "rules": [(rule, kind, text) for rule, (kind, text) in S.CHECK_RULES.items()],
         "flags": S.FLAGS,
+        "images": images,
     }
+
+
+def _page_images(row: Any) -> list[dict[str, Any]]:
+    """Given a version's ``extra`` row, return the images of a picture report page (``images`` of the parse:
+    URL, status, sha256 of the archived copy, OCR pages), [] for any other report."""
+    try:
+        extra = json.loads(row[0]) if row and row[0] else {}
+    except ValueError:
+        return []
+    listed = extra.get("images") if isinstance(extra, dict) else None
+    return [i for i in listed if isinstance(i, dict) and i.get("url")] if isinstance(listed, list) else []
 
 
 def _cell(flags: dict[str, dict[str, Any]], key: str, value: Any) -> dict[str, Any]:

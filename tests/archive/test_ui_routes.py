@@ -265,3 +265,31 @@ def test_plain_datasette_with_the_metadata_file_in_a_process(demo_db):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_report_page_links_the_page_images_a_picture_report_was_read_from(tmp_path, make_parsed):
+    """A report page whose tables are pictures: each image it was read from is one click away (its archived
+    copy), and an image the crawl could not fetch is shown as such."""
+    from archive import open_archive
+
+    db = tmp_path / "demo.db"
+    arc = open_archive(db)
+    page = HTML + b"<img src='./W1.jpg'><img src='./W2.jpg'>"
+    sha = arc.save_document(page, url="http://example.gov.cn/xxgk/t1.html", http_status=200)
+    img = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    img_sha = arc.save_document(img, url="http://example.gov.cn/xxgk/W1.jpg", http_status=200,
+                                content_type="image/png")
+    parsed = make_parsed("001")
+    parsed["images"] = [
+        {"url": "http://example.gov.cn/xxgk/W1.jpg", "sha256": img_sha, "bytes": len(img), "status": "read",
+         "pages": [1]},
+        {"url": "http://example.gov.cn/xxgk/W2.jpg", "status": "not-fetched"},
+    ]
+    res = arc.save_report(parsed, sha256=sha, url="http://example.gov.cn/xxgk/t1.html")
+    arc.close()
+    html = get(_ds(db), f"/-/ogi/demo/report/{res.report_id}").text
+    block = html[html.index('class="page-images"'):]
+    block = block[: block.index("</p>")]
+    assert f'href="/-/ogi/demo/doc/{img_sha}"' in block and "第 1 页" in block
+    assert 'href="http://example.gov.cn/xxgk/W2.jpg"' in block and "not-fetched" in block
+    assert get(_ds(db), f"/-/ogi/demo/doc/{img_sha}").content == img
