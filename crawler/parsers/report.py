@@ -230,7 +230,9 @@ def untabled_status(report: Report, ex: Extracted, sections: dict[str, str]) -> 
         report.status, report.ok = "pre2019", True
         report.formats = {"t2": "pre2019", "t3": "pre2019", "t4": "pre2019"}
         return report
-    image_title = bool(report.title and "图片" in report.title)
+    # a 图片版 title with no picture on the page (an article linking its report as an attachment) is no
+    # image report: stored as one, it would become an empty version of the attachment's report
+    image_title = bool(report.title and "图片" in report.title and ex.images)
     # tables as pictures: little text overall, or a section 三 with no table text where the table should be
     short_tables = "s3.requests" in sections and len(sections["s3.requests"]) < SHORT_TABLE_SECTION
     # a scan (every page a picture, no text layer) is a report's pictures even when no title can be read

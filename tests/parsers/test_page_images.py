@@ -214,3 +214,13 @@ def test_ogi_parse_reads_a_saved_pages_images(tmp_path):
     assert right >= 0.99 * len(model.expected) and (wrong == [] or report.failed_checks())
     assert [i["status"] for i in report.images] == ["read"]
     assert "read by OCR" in cmd.summary_text(report)
+
+
+def test_a_picture_titled_article_without_pictures_is_no_image_report():
+    """An article titled …（图片版） whose body only links the report as an attachment: stored as an image report
+    (status image_only, no cells) it would become an empty version of the attachment's report."""
+    page = (f"<html><head><meta charset='utf-8'><title>{REPORT_TITLE}</title></head><body>"
+            "<div class='header'><img src='/images/logo.png'></div>"
+            "<div class='TRS_Editor'><p>附件：<a href='./P0201.pdf'>年报.pdf</a></p></div></body></html>").encode()
+    report = parse_document(page, source="a.htm", url="http://x.gov.cn/a.htm")
+    assert report.status == "no_tables" and report.images == []
