@@ -35,6 +35,7 @@ fmt: install
 	$(BIN)/ruff check --fix .
 
 bench: install
+	$(BIN)/python bench/fixtures.py
 	$(BIN)/python bench/parse.py
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/archive.py --n 10000
