@@ -8,26 +8,31 @@ are text lines (headings, table headers, narrative), clustered by their centres 
 
 Columns: a *band* is a run of value rows with no text line between them. Its column slots are the clusters
 of the x-centres of its values together with the leaf header boxes just above it (a header box is a leaf when
-no header box below it has its centre inside it). Every slot of a value row becomes a cell; a slot with no box
-is an empty cell that may be a lost value (``positional=False``), never a printed blank.
+no header box below it has its centre inside it). A box across two or more columns (glued headings or digits
+OCR read as one box) marks no slot: its centre lies between columns. Every slot of a value row becomes a cell; a
+slot with no box is an empty cell — a printed blank only when the page shows no ink there and no box of the row
+lies across it, else maybe a lost value (``positional=False``).
 """
 
 from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
 from crawler.parsers.model import Cell
-from crawler.parsers.normalize import is_value_text
+from crawler.parsers.normalize import is_value_text, nfkc
 from crawler.parsers.ocr import OcrBox, OcrPage
 
-# column headings of tables 三 and 四 that OCR may read as one box when printed close together
+# column headings of tables 三 and 四 that OCR may read as one box when printed close together; 其他 (table
+# 三's last applicant column) last, so that 其他结果 is matched whole
 COLUMN_HEADS = ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计", "自然人", "商业企业", "科研机构", "社会公益组织",
-                "法律服务机构")
+                "法律服务机构", "其他")
 _HEAD_RE = re.compile("|".join(COLUMN_HEADS))
-_HEADS_RE = re.compile(f"(?:{_HEAD_RE.pattern}){{2,}}")
+MAX_JUNK = 4  # a run of Latin letters this short between glued headings is a misread heading (`Bit` for 总计)
+_JUNK_RE = re.compile(r"[A-Za-z]+")
 ROW_TOL = 0.5  # value boxes within this many text heights (centre to centre) share a row
 LABEL_REACH = 0.35  # a label box reaches this many text heights beyond its own box
 HEADER_GAP = 2.6  # header lines directly above a band: at most this many text heights apart
@@ -62,12 +67,12 @@ class Grid:
 
 def split_box(box: OcrBox) -> list[OcrBox]:
     """A box holding several cells (`0 0 12`, `行政许可 0`) split at its spaces: label words first, then only
-    values; a box of column headings glued together (`其他结果尚未审结`) split into its headings; each part gets
-    the box's share of width by characters. Narrative lines stay whole."""
-    heads = _HEADS_RE.fullmatch(re.sub(r"\s", "", box.text))
+    values; a box of column headings glued together (`其他结果尚未审结`, `社会公益组织 “法律服务机构其他`) split into
+    its headings (:func:`glued_headings`); each part gets the box's share of width by characters. Narrative lines
+    stay whole."""
+    heads = glued_headings(box.text)
     if heads is not None:
-        pieces = _HEAD_RE.findall(heads.group(0))
-        return _share(box, pieces) if len(pieces) > 1 else [box]
+        return _share(box, heads)
     parts = box.text.split()
     if len(parts) < 2:
         return [box]
@@ -77,6 +82,32 @@ def split_box(box: OcrBox) -> list[OcrBox]:
         return [box]
     pieces = ([" ".join(parts[:first_val])] if first_val else []) + parts[first_val:]
     return _share(box, pieces)
+
+
+def glued_headings(text: str) -> list[str] | None:
+    """Given a box's text, return the column headings it holds left to right when it is two or more known
+    headings (:data:`COLUMN_HEADS`) glued together, else None. OCR noise between them is not a heading: quote
+    marks, punctuation and symbols (`“`, `|`, `.`) are dropped; a short run of Latin letters (a misread heading,
+    `Bit` for 总计) stays a piece of its own, so the headings beside it keep their places."""
+    compact = "".join(ch for ch in nfkc(text) if not ch.isspace())
+    pieces: list[str] = []
+    known = 0
+    pos = 0
+    while pos < len(compact):
+        head = _HEAD_RE.match(compact, pos)
+        junk = _JUNK_RE.match(compact, pos)
+        if head is not None:
+            pieces.append(head.group(0))
+            known += 1
+            pos = head.end()
+        elif junk is not None and len(junk.group(0)) <= MAX_JUNK:
+            pieces.append(junk.group(0))
+            pos = junk.end()
+        elif unicodedata.category(compact[pos])[0] in "PS":
+            pos += 1
+        else:
+            return None  # anything else (a word, a digit) makes it a line of text, not a row of headings
+    return pieces if known >= 2 else None
 
 
 def _share(box: OcrBox, pieces: list[str]) -> list[OcrBox]:
@@ -90,16 +121,6 @@ def _share(box: OcrBox, pieces: list[str]) -> list[OcrBox]:
         x1 = box.x0 + width * (pos - 1) / total
         out.append(OcrBox(x0, box.y0, x1, box.y1, p, box.conf))
     return out
-
-
-def _cluster_1d(points: list[float], tol: float) -> list[list[float]]:
-    groups: list[list[float]] = []
-    for p in sorted(points):
-        if groups and p - statistics.fmean(groups[-1]) <= tol:
-            groups[-1].append(p)
-        else:
-            groups.append([p])
-    return groups
 
 
 def _rows_by_centre(boxes: list[OcrBox], tol_h: float) -> list[list[OcrBox]]:
@@ -170,9 +191,9 @@ def _place_columns(rows: list[GridRow], h: float, image: Any = None, prev_slots:
         j = _extend_band(rows, j, max(label_edge, value_edge))
         band = rows[i:j]
         headers = _headers_above(rows, i, h)
-        xs = [b.xc for r in band for b in r.boxes if is_value_text(b.text)]  # a row without values adds no slot
-        xs += [b.xc for b in _leaf_headers(headers) if b.xc > label_edge]
-        slots = [statistics.fmean(g) for g in _cluster_1d(xs, COL_TOL * h)]
+        marks = [b for r in band for b in r.boxes if is_value_text(b.text)]  # a row without values adds no slot
+        marks += [b for b in _leaf_headers(headers) if b.xc > label_edge]
+        slots = column_slots(marks, COL_TOL * h)
         if not headers and prev_slots:
             # a band under no header (after a page break, rows printed empty) continues the last one's columns
             shift = statistics.median(x - _nearest(prev_slots, x) for x in slots)
@@ -191,6 +212,32 @@ def _place_columns(rows: list[GridRow], h: float, image: Any = None, prev_slots:
             r.cells = [Cell(b.text) for b in r.boxes]
             r.conf = [b.conf for b in r.boxes]
     return prev_slots
+
+
+def column_slots(marks: list[OcrBox], tol: float) -> list[float]:
+    """Given the value boxes and leaf header boxes of a band and the column tolerance, return its column slots:
+    the clusters of their x-centres. A box across two or more columns (the centres of other boxes' clusters
+    inside it: headings or numbers OCR read as one box, `商业企业科研机构…`, `82135`) marks no column of its own —
+    its centre lies between columns, and an empty slot there would pass the ink test as a printed blank."""
+    groups = _cluster_boxes(marks, tol)
+    spanning = {id(b) for g in groups for b in g if _spans(b, [o for o in groups if o is not g])}
+    return [statistics.fmean(b.xc for b in g) for g in _cluster_boxes([b for b in marks if id(b) not in spanning], tol)]
+
+
+def _cluster_boxes(boxes: list[OcrBox], tol: float) -> list[list[OcrBox]]:
+    """Given boxes, return them clustered by x-centre (a box joins the cluster whose mean is within `tol`), left to right."""
+    groups: list[list[OcrBox]] = []
+    for b in sorted(boxes, key=lambda b: b.xc):
+        if groups and b.xc - statistics.fmean(o.xc for o in groups[-1]) <= tol:
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+    return groups
+
+
+def _spans(box: OcrBox, others: list[list[OcrBox]]) -> bool:
+    """Given a box and the other column clusters, return whether two or more of their centres lie inside it."""
+    return sum(box.x0 <= statistics.fmean(o.xc for o in g) <= box.x1 for g in others) >= 2
 
 
 def _nearest(points: list[float], x: float) -> float:
@@ -260,7 +307,8 @@ def _header_cell(b: OcrBox, slots: list[float], label_edge: float) -> Cell:
 
 def _fill_row(row: GridRow, slots: list[float], h: float = 0.0, image: Any = None) -> None:
     """Give a value row one cell per slot: its value boxes, or an empty cell — marked a printed blank when the
-    page image shows no ink where the slot's value would be printed (:func:`ink_blank`), else maybe lost."""
+    page image shows no ink where the slot's value would be printed (:func:`ink_blank`) and no box of the row lies
+    across the slot, else maybe lost."""
     by_slot: dict[int, list[OcrBox]] = {}
     for b in row.boxes:
         if is_value_text(b.text):
@@ -270,7 +318,9 @@ def _fill_row(row: GridRow, slots: list[float], h: float = 0.0, image: Any = Non
     for k in range(len(slots)):
         found = sorted(by_slot.get(k, []), key=lambda b: b.x0)
         if not found:
-            blank = ink_blank(image, _slot_box(row, slots, k, h))
+            # a box of this row across the slot (`82135` over two columns) is ink there: never a printed blank
+            across = any(b.x0 <= slots[k] <= b.x1 for b in row.boxes)
+            blank = None if across else ink_blank(image, _slot_box(row, slots, k, h))
             cells.append(Cell("", 1 + k, blank=blank is not None))
             conf.append(blank)
         for b in found:  # two boxes in one slot stay two cells: never glued into one number

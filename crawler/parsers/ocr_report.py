@@ -8,7 +8,8 @@ and :func:`crawler.parsers.core.build_report` keys and checks them exactly as fo
   it came from;
 - a cell whose confidence is below :data:`LOW_CONF` is kept only when the identities confirm it: every check
   over it is ``ok`` (and there is at least one). Otherwise it becomes ``unknown`` with a warning — a guess is
-  never stored. Keys no identity covers (table 二) need :data:`SOLE_CONF`;
+  never stored. Keys no identity covers (table 二) need :data:`SOLE_CONF`. A derived cell (a blank total's sum,
+  a group sum) computed from a cell left unknown becomes ``unknown`` too;
 - ``report.ocr`` keeps the engine, every page's boxes ``[x0, y0, x1, y1, text, conf]`` and each key's confidence,
   so a reviewer can see where each number came from.
 
@@ -74,6 +75,9 @@ def report_from_pages(
         cell = report.cells[key]
         report.cells[key] = replace(cell, value=None, flag="unknown")
         report.warnings.append(f"{key}: OCR read {cell.raw!r} with confidence {conf[key]:.2f}, not confirmed by the checks; left unknown")
+    for key in derived_from(report, doubtful):
+        report.cells[key] = replace(report.cells[key], value=None, flag="unknown")
+        report.warnings.append(f"{key}: derived from cells left unknown; left unknown")
     if doubtful and report.checks:
         report.checks = recheck(report)
     report.ocr = {
@@ -119,6 +123,29 @@ def key_confidence(ex: Extracted, grid: Grid, report: Report) -> dict[str, float
         tag = confs[int(m.group(1))] if m and value.path.startswith(ex.path) else None
         # a tag is the key's cell only when the report read the key from the grid and that cell printed its raw
         out[key] = tag[0] if tag is not None and tag[1] == value.raw else by_raw.get(value.raw, 0.0)
+    return out
+
+
+def derived_from(report: Report, doubtful: list[str]) -> list[str]:
+    """Given a report and the keys just left unknown, return the derived cells computed from any of them (a
+    blank row total as its parts' sum, a group sum as its members'; in turn, sums of those): their sum is not
+    known, as the core leaves a blank total beside an unknown part unknown."""
+    out: list[str] = []
+    lost = set(doubtful)
+    fmt = report.formats.get("t3", "none")
+    changed = True
+    while changed:
+        changed = False
+        for key, cell in report.cells.items():
+            if cell.flag != "derived" or key in lost:
+                continue
+            row, col = key.rsplit(".", 1)
+            inputs = [f"{row}.{c}" for c in K.T3_C6] if col == "total" and fmt in K.T3_ROWS else []
+            inputs += [f"{m}.{col}" for m in K.T3_GROUPS.get(row, ())]
+            if lost.intersection(inputs):
+                lost.add(key)
+                out.append(key)
+                changed = True
     return out
 
 
