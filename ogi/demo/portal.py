@@ -7,7 +7,7 @@ absolute URLs), so URLs keep their real shapes. Families and faults follow ``sha
 * ``hub.fixture.test/zfxxgknb/``: a 年报 hub linking the columns below, a university report, a 政府网站年度
   报表, a dead link and a spam mirror;
 * ``ministry.fixture.test``: TRS, 0-based ``createPageHTML`` column (declared last page 404, a 503-then-OK
-  article, a gb2312-declared GBK article, an image-only report, a soft 404, a row listed twice, a year-first
+  article, a gb2312-declared GBK article, a picture report (three page images, OCR), a soft 404, a row listed twice, a year-first
   title, a confusable sibling) and a 1-based ``.shtml`` column;
 * ``province.fixture.test``: Hanweb jpage column (embedded XML first page, POST dataproxy windows, split
   dates, a ``downfile.jsp`` attachment that 302s to ``/attach/``, one that 302s to a 404, a title without a
@@ -55,6 +55,11 @@ FJ_URL = fujian.FJ_URL
 SERIES_URL = series.SERIES_URL
 
 REPORTS_DIR = Path(__file__).with_name("reports")
+ASSETS_DIR = Path(__file__).with_name("assets")
+# the picture report (…（图片版）): fixture 010's cells as this agency's report, rendered to three page images by
+# scripts/demo_images.py (committed in ogi/demo/assets/); the crawl fetches them and reads the tables by OCR
+IMAGE_REPORT: dict[str, Any] = {"fixture": "010.json", "agency": "某某部机关服务局", "year": 2023,
+                                "images": ["W020240125000001.jpg", "W020240125000002.jpg", "W020240125000003.jpg"]}
 
 
 def _fixtures() -> list[dict[str, Any]]:
@@ -237,25 +242,19 @@ class Portal:
                 "2024-02-02",
             )
         )
-        # image-only report, soft 404, duplicate row
+        # a picture report (its tables are three page images, read by OCR), soft 404, duplicate row
+        agency, year = IMAGE_REPORT["agency"], IMAGE_REPORT["year"]
+        img_title = f"{agency}{year}年政府信息公开工作年度报告（图片版）"
+        imgs = "".join(f'<p><img src="./{name}"></p>' for name in IMAGE_REPORT["images"])
         img_url = self.add(
             f"{base}202401/t20240125_100300.html",
-            Answer(
-                body=page(
-                    "某某部机关服务局2023年政府信息公开工作年度报告（图片版）",
-                    '<div class="TRS_Editor"><p><img src="./W020240125000001.png"></p>'
-                    '<p><img src="./W020240125000002.png"></p></div>' + "<!-- padding -->" * 40,
-                )
-            ),
+            Answer(body=page(img_title, '<div class="header"><img src="/images/logo.png"></div>'
+                                        f'<div class="TRS_Editor">{imgs}</div>' + "<!-- padding -->" * 40)),
         )
-        pages[0].append(
-            (
-                "./202401/t20240125_100300.html",
-                "某某部机关服务局2023年政府信息公开工作年度报告（图片版）",
-                "2024-01-25",
-            )
-        )
-        self.expected_failures[img_url] = "image-only|not-report"
+        for name in IMAGE_REPORT["images"]:
+            self.add(f"{base}202401/{name}", Answer(body=(ASSETS_DIR / name).read_bytes(), ctype="image/jpeg"))
+        self.expected.append(Expected(img_url, agency, year))
+        pages[0].append(("./202401/t20240125_100300.html", img_title, "2024-01-25"))
         soft = self.add(
             f"{base}202401/t20240126_100301.html",
             Answer(body=page("提示", "<p>对不起，您访问的页面不存在！</p>")),

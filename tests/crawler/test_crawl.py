@@ -57,7 +57,7 @@ def test_every_expected_report_is_archived(hub_crawl):
     fetched |= {row[0] for row in query(db, "SELECT final_url FROM fetches")}
     reports = {row[0]: (row[1], row[2]) for row in query(db, "SELECT url, agency, year FROM reports")}
     expected = portal.manifest["reports"]
-    assert len(expected) == 30
+    assert len(expected) == 31
     for exp in expected:
         assert exp["url"] in fetched, exp["url"]
         assert exp["url"] in reports, exp["url"]
@@ -65,6 +65,28 @@ def test_every_expected_report_is_archived(hub_crawl):
         assert year == exp["year"], exp
         assert agency, exp
         assert agency.startswith(exp["agency"][:4]), (agency, exp)
+
+
+def test_the_picture_report_is_read_from_its_page_images(hub_crawl):
+    """The sample portal's …（图片版） page: its three page images fetched and archived, its tables read by OCR and
+    right to the cell (fixture 010's), its logo never requested."""
+    import json
+
+    from ogi.demo.portal import IMAGE_REPORT, REPORTS_DIR
+
+    db, hits = hub_crawl["db"], hub_crawl["hits_first"]
+    url = "http://ministry.fixture.test/zfxxgk/zfxxgknb/202401/t20240125_100300.html"
+    [(agency, year, check_status, extra)] = query(
+        db, "SELECT r.agency, r.year, r.check_status, v.extra FROM reports r JOIN versions v"
+            " ON v.id = r.current_version_id WHERE r.url = ?", url)
+    assert (agency, year) == (IMAGE_REPORT["agency"], IMAGE_REPORT["year"]) and check_status == "ok"
+    images = json.loads(extra)["images"]
+    assert [i["url"].rsplit("/", 1)[1] for i in images] == IMAGE_REPORT["images"]
+    assert [i["status"] for i in images] == ["read"] * 3
+    want = json.loads((REPORTS_DIR / IMAGE_REPORT["fixture"]).read_text(encoding="utf-8"))["expected_cells"]
+    cells = dict(query(db, "SELECT key, value FROM cells_long WHERE is_current = 1 AND url = ?", url))
+    assert {k: cells.get(k) for k in want} == want
+    assert not [u for u in hits if u.endswith("/images/logo.png")]
 
 
 def test_gbk_page_keeps_its_agency(hub_crawl):
