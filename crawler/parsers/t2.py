@@ -92,6 +92,10 @@ def read_t2_row(line: Line, cols: tuple[str, ...], res: TableResult) -> None:
             res.cells[f"{row_key}.{c}"] = CellValue(v, " ".join(run), "num", line.path + "-digits")
         return
     vals = line.vals
+    if len(cols) == 1 and len(vals) > 1 and len(printed := [t for t in vals if t.flag != "blank"]) == 1:
+        # one value printed across merged cells (本年处理决定数量 spans the block): the grid's other slots are
+        # empty, not values (OCR grids, colspans); with one column and one printed value the reading is unique
+        vals = printed
     if len(vals) != len(cols):
         for c in cols:
             res.cells[f"{row_key}.{c}"] = CellValue(None, " ".join(t.raw for t in vals), "unknown", line.path)

@@ -224,3 +224,20 @@ def test_a_picture_titled_article_without_pictures_is_no_image_report():
             "<div class='TRS_Editor'><p>附件：<a href='./P0201.pdf'>年报.pdf</a></p></div></body></html>").encode()
     report = parse_document(page, source="a.htm", url="http://x.gov.cn/a.htm")
     assert report.status == "no_tables" and report.images == []
+
+
+def test_one_value_across_merged_cells_is_that_rows_value():
+    """An OCR grid gives the one-column rows of table 二 (行政许可 …) the block's three slots, two of them empty:
+    the row's one printed value is its value, not three values for one column (all unknown)."""
+    from crawler.parsers.lines import Line, make_tok
+    from crawler.parsers.tables import TableResult
+    from crawler.parsers.t2 import read_t2_row
+
+    res = TableResult()
+    blank = make_tok("")
+    read_t2_row(Line(["行政许可"], [blank, make_tok("5"), blank], "ocr-grid"), ("decisions",), res)
+    assert res.cells["t2.licensing.decisions"].value == 5 and not res.warnings
+    res = TableResult()  # two printed values for a three-column row stay what they were: unknown
+    read_t2_row(Line(["规章"], [make_tok("1"), blank, make_tok("2"), blank], "ocr-grid"),
+                ("issued", "repealed", "in_force"), res)
+    assert res.cells["t2.regulation.issued"].value is None and res.warnings
