@@ -54,6 +54,7 @@ class DocumentItem(scrapy.Item):
     level = scrapy.Field()
     request_headers = scrapy.Field(serializer=text_of)  # for WARC request records
     method = scrapy.Field()
+    attachments = scrapy.Field()  # article pages: the attachment URLs it links (the spider follows them)
 
 
 class FailureItem(scrapy.Item):

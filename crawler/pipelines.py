@@ -59,6 +59,9 @@ assert RUN_PARTIAL in RUN_STATUSES
 # failures of a link that was never requested, or refused before it was: also a link decision
 # link decisions that lose items known to exist (a page cap reached): the source is partial
 LOSS_DECISIONS = frozenset({"page-limit"})
+# parses of an article page that links attachments and holds no report itself: not a failure (the report is
+# in the attachments, each followed and recorded on its own)
+ATTACHMENT_PAGE_STATUSES = frozenset({"no_tables", "not_report"})
 # a page whose tables are pictures is parsed again with its images: its parse budget grows by this per image
 OCR_SECONDS_PER_IMAGE = 30.0
 
@@ -375,6 +378,13 @@ class ArchivePipeline:
                 self.uncommitted[source]["new_versions"] += 1
         if status not in ("new", "unchanged", "new_version", "pre2019"):
             why = parsed.get("status") or status
+            if why in ATTACHMENT_PAGE_STATUSES and item.get("attachments"):
+                # an article that carries its report as attachments (详见附件): archived, its attachments are
+                # followed and each is a report or a recorded failure of its own; the page itself lost nothing
+                self.crawler.stats.inc_value("ogi/attachment_pages")
+                logger.debug("%s: no report on the page itself; %d attachments followed", url,
+                             len(item["attachments"]))
+                return
             reason = {"image_only": "image-only", "error": "parse-error"}.get(why, "not-report")
             self._failure(FailureItem(url=url, reason=reason, source=source,
                                       detail=(res.reason or parsed.get("error") or why or "")[:300]))

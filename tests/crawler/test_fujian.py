@@ -52,6 +52,9 @@ def test_the_short_page_is_searched_for_its_attachment(fj):
     stubs = query(fj["db"], "SELECT url FROM failures WHERE reason = 'stub'")
     assert stubs == []
     assert query(fj["db"], "SELECT count(*) FROM reports WHERE url LIKE '%W020240410.doc'") == [(1,)]
+    # the page itself only carries the report's file: archived, not a failure (it was `not-report`)
+    assert query(fj["db"], "SELECT reason FROM failures WHERE url LIKE '%t20240410_3190.htm'") == []
+    assert query(fj["db"], "SELECT count(*) FROM fetches WHERE url LIKE '%t20240410_3190.htm'")[0][0] >= 1
 
 
 def test_completeness_is_measured(fj):

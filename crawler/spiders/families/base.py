@@ -318,7 +318,9 @@ class ReportSpider(scrapy.Spider):
             yield self.document_item(response, list_ctx, kind="list")
             yield from self.parse_list(response, list_ctx)
             return
-        yield self.document_item(response, ctx, kind="article")
+        item = self.document_item(response, ctx, kind="article")
+        item["attachments"] = self.attachment_links(response)  # a page that only carries its report's files
+        yield item
         yield from self.article_attachments(response, ctx)
 
     def looks_like_list(self, response: Response) -> bool:
