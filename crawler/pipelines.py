@@ -341,11 +341,11 @@ class ArchivePipeline:
         if parsed is None:
             return
         if self.page_images is not None and (wanted := pending_images(parsed)):
-            # the page's tables are pictures: fetch them (each archived), then parse the page again with them;
-            # if that parse fails, the page's own parse (image_only, its images listed) is what is saved
+            # the page's tables are pictures: fetch them (each archived), then parse the page again with them
+            # (with none fetched too: the report then says which images it lacks); if that parse fails, the
+            # page's own parse (image_only, its images listed) is what is saved
             fetched = await self.page_images.fetch(item, wanted)
-            if fetched:
-                parsed = await self._parse_or_fail(item, source, fetched) or parsed
+            parsed = await self._parse_or_fail(item, source, fetched) or parsed
         hint = {k: item.get(k) for k in ("agency", "region", "level") if item.get(k)}
         if item.get("year_hint") and not parsed.get("year"):
             hint["year"] = item.get("year_hint")

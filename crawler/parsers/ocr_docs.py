@@ -248,8 +248,8 @@ def merge_page_ocr(page: Report, ocr: Report) -> Report:
     out.sections = sections
     out.text = f"{page.text}\n\n{out.text}".strip()
     kept = [w for w in page.warnings if not w.startswith("tables are images (")]
-    out.warnings = [f"tables are images; read by OCR ({ocr.ocr and len(ocr.ocr.get('pages') or [])} pages)",
-                    *kept, *out.warnings]
+    pages = len((ocr.ocr or {}).get("pages") or [])
+    out.warnings = [f"tables are images; read by OCR ({pages} pages)", *kept, *out.warnings]
     out.checks = recheck(out)
     out.status, out.ok, out.error = "report", True, None
     return out

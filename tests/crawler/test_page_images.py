@@ -30,6 +30,7 @@ HOST = "imgs.fixture.test"
 LIST_URL = f"http://{HOST}/zwgk/zfxxgknb/index.html"
 GOOD = f"http://{HOST}/zwgk/zfxxgknb/202201/t20220120_101.htm"
 BROKEN = f"http://{HOST}/zwgk/zfxxgknb/202201/t20220121_102.htm"
+GONE = f"http://{HOST}/zwgk/zfxxgknb/202201/t20220123_104.htm"  # its one image is gone
 SCANNED = f"http://{HOST}/zwgk/zfxxgknb/202201/t20220122_103.htm"  # the report as a scanned PDF attachment
 SCAN_PDF = f"http://{HOST}/zwgk/zfxxgknb/202201/P020220122103.pdf"
 
@@ -73,7 +74,7 @@ def crawled(shots, tmp_path_factory):
     portal = Portal()
     title = f"{model.title}（图片版）"
     links = "".join(f'<li><a href="{u}" title="{html.escape(title)}">{html.escape(title)}</a><span>2022-01-20</span></li>'
-                    for u in (GOOD, BROKEN, SCANNED))
+                    for u in (GOOD, BROKEN, SCANNED, GONE))
     portal.add(LIST_URL, Answer(body=f"<html><head><meta charset='utf-8'><title>政府信息公开年报</title></head><body>"
                                      f"<ul class='list'>{links}</ul></body></html>".encode()))
     # the real 77176 page, retitled: its one body image is the whole report
@@ -89,6 +90,10 @@ def crawled(shots, tmp_path_factory):
     portal.add(BROKEN, Answer(body=broken.encode()))
     portal.add(f"http://{HOST}{scans[0]}", Answer(body=jpegs[1], ctype="image/jpeg"))
     portal.add(f"http://{HOST}{scans[1]}", Answer(404, b"<html>404 Not Found</html>"))
+    # the real 94095 page (one image above five lines of text), retitled as a fourth agency's: its image is gone
+    gone, _old = retitled("pingtan-ghxx-qygh-94095-image-body.html", title.replace(model.agency, "平潭综合实验区统计局"))
+    portal.add(GONE, Answer(body=gone.encode()))
+    portal.add(f"http://{HOST}/zwgk/zfxxgknb/202201/W020240930581348741585.jpg", Answer(404, b"<html>gone</html>"))
     # a third agency's report as a scanned PDF (two pages, no text layer) attached to a short article: OCR'd
     # inside the crawl's parse worker, under its memory cap
     scan = b.build_model("001")  # another report (another agency)
@@ -172,3 +177,15 @@ def test_a_scanned_pdf_attachment_is_read_in_the_crawls_parse_worker(crawled):
     cells = dict(query(db, "SELECT key, value FROM cells_long WHERE is_current = 1 AND url = ?", SCAN_PDF))
     right = sum(1 for k, v in model.expected.items() if cells.get(k) == v)
     assert right >= 0.99 * len(model.expected), (right, len(model.expected))
+
+
+def test_a_page_whose_images_all_failed_says_so(crawled):
+    db, _res, _hits, _model = crawled
+    [(reason,)] = query(db, "SELECT reason FROM failures WHERE url LIKE ?", "%W020240930581348741585.jpg")
+    assert reason == "http/404"
+    [(status, extra, warnings)] = query(
+        db, "SELECT v.status, v.extra, v.warnings FROM reports r JOIN versions v ON v.id = r.current_version_id"
+            " WHERE r.url = ?", GONE)
+    assert status == "image_only"
+    assert [i["status"] for i in json.loads(extra)["images"]] == ["not-fetched"]  # not left "pending"
+    assert "1 of 1 images of the page could not be fetched" in warnings
