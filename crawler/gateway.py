@@ -31,7 +31,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 
-from archive import Archive, open_archive
+from archive import Archive, ArchiveError, open_archive
 from crawler.items import DocumentItem
 from crawler.liveness import owner_tag, parse_owner_tag, process_alive
 from crawler.modes import FOUND
@@ -44,6 +44,19 @@ logger = logging.getLogger(__name__)
 URL_HINTS = {"title": "title", "year_hint": "year", "year_source": "year_source", "agency": "agency",
              "region": "region", "level": "level", "list_url": "list_url", "referer": "referer", "family": "family"}
 STATE_SUFFIX = ".crawl-state.db"
+
+
+# what a full disk, a locked file or a damaged archive raises: one line says it (no traceback for a known state)
+_WRITE_ERRORS = (ArchiveError, OSError, sqlite3.Error)
+
+
+def log_write_error(exc: BaseException, message: str, *args: Any) -> None:
+    """Given a failed archive or file write and what failed, log it: one line for a known failure (full disk,
+    locked or damaged file), with the traceback for anything else (a bug)."""
+    if isinstance(exc, _WRITE_ERRORS):
+        logger.error(message + ": %s", *args, exc)
+    else:
+        logger.error(message, *args, exc_info=exc)
 
 
 class ArchiveGateway:
@@ -113,8 +126,8 @@ class ArchiveGateway:
         try:
             group = self.arc.batch(size=1 << 30, seconds=1e9)  # never commits by itself: :meth:`commit` does
             group.__enter__()
-        except Exception:
-            logger.exception("cannot group archive writes; committing every save")
+        except Exception as exc:
+            log_write_error(exc, "cannot group archive writes; committing every save")
             self.arc_batch_broken = True
             return
         self._batch = group
@@ -176,8 +189,8 @@ class ArchiveGateway:
                 self.state.executemany("INSERT OR REPLACE INTO processed(sha256, status, at) VALUES (?,?,?)", rows)
                 self.state.executemany("INSERT OR REPLACE INTO urls(source, url, kind, sha256, status, hints, at)"
                                        " VALUES (?,?,?,?,?,?,?)", urls)
-        except sqlite3.Error:
-            logger.exception("could not write the crawl state (%d documents)", len(rows))
+        except sqlite3.Error as exc:  # a full disk, a locked or damaged state file: its one line says which
+            logger.error("could not write the crawl state (%d documents): %s", len(rows), exc)
         self._pending.clear()
         self._pending_urls.clear()
 
@@ -248,8 +261,8 @@ class ArchiveGateway:
         """Write this process's identity into the run's detail, so a later crawl can tell it died."""
         try:
             self.arc.claim_run(run_id, owner_tag())
-        except Exception:
-            logger.exception("could not record the pid of run %s", run_id)
+        except Exception as exc:
+            log_write_error(exc, "could not record the pid of run %s", run_id)
 
     def interrupt_stale_runs(self) -> list[int]:
         """Mark runs left 'running' by a crawl process that is gone (``kill -9``, a crash) as 'interrupted'.
@@ -273,8 +286,8 @@ class ArchiveGateway:
                 self.arc.finish_run(run["id"], status="interrupted", counts=run.get("counts") or None,
                                     detail=f"crawl process {owner[0]} ended without finishing (killed?)")
                 marked.append(run["id"])
-            except Exception:
-                logger.exception("could not mark run %s interrupted", run.get("id"))
+            except Exception as exc:
+                log_write_error(exc, "could not mark run %s interrupted", run.get("id"))
         if marked:
             logger.warning("marked stale runs %s as interrupted", marked)
         return marked

@@ -37,10 +37,9 @@ from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
-from archive import ArchiveError
 from archive.schema import RUN_STATUSES
 from crawler.completeness import Column, source_completeness
-from crawler.gateway import ArchiveGateway
+from crawler.gateway import ArchiveGateway, log_write_error
 from crawler.items import DocumentItem, FailureItem, LinkDecisionItem, ListingItem
 from crawler.modes import FOUND, crawl_mode
 from crawler.page_images import PageImages, pending_images
@@ -64,15 +63,6 @@ LOSS_DECISIONS = frozenset({"page-limit"})
 ATTACHMENT_PAGE_STATUSES = frozenset({"no_tables", "not_report"})
 # a page whose tables are pictures is parsed again with its images: its parse budget grows by this per image
 OCR_SECONDS_PER_IMAGE = 30.0
-
-
-def _log_write_error(exc: BaseException, message: str, *args: Any) -> None:
-    """Given a failed archive or WARC write, log it: an ArchiveError or an OSError (a full disk: its one line
-    says why) without a traceback, anything else with one."""
-    if isinstance(exc, ArchiveError | OSError):
-        logger.error(message + ": %s", *args, exc)
-    else:
-        logger.error(message, *args, exc_info=exc)
 
 
 class ArchivePipeline:
@@ -202,7 +192,7 @@ class ArchivePipeline:
             self.gateway.arc.record_link_decision(self.run_id, source, url, reason, title=title,
                                                   list_url=list_url, detail=(detail or "")[:500] or None)
         except Exception as exc:
-            _log_write_error(exc, "could not record the link decision for %s", url)
+            log_write_error(exc, "could not record the link decision for %s", url)
         return True
 
     def _failure(self, item: FailureItem) -> None:
@@ -229,7 +219,7 @@ class ArchivePipeline:
             self.gateway.arc.record_failure(self.run_id, item["url"], item["reason"],
                                             detail=item.get("detail") or "", source=source)
         except Exception as exc:
-            _log_write_error(exc, "could not record failure for %s", item.get("url"))
+            log_write_error(exc, "could not record failure for %s", item.get("url"))
 
     def _document(self, item: DocumentItem) -> str | None:
         """Archive one response; the sha256 when it still has to be parsed, else None."""
@@ -287,7 +277,7 @@ class ArchivePipeline:
             try:
                 self.warc.write(item)
             except Exception as exc:
-                _log_write_error(exc, "WARC write failed for %s", item.get("url"))
+                log_write_error(exc, "WARC write failed for %s", item.get("url"))
         t1 = time.perf_counter()
         stats.inc_value("ogi/time/warc", t1 - t0)  # type: ignore[arg-type]  # seconds
         try:
@@ -297,7 +287,7 @@ class ArchivePipeline:
                 content_type=item.get("content_type"),
             )
         except Exception as exc:
-            _log_write_error(exc, "could not archive %s", item.get("url"))
+            log_write_error(exc, "could not archive %s", item.get("url"))
             self._failure(FailureItem(url=item["url"], reason="archive-error", detail=str(exc)[:300], source=source,
                                       kind=item.get("kind"), partial=True))  # fetched, not stored: a loss
             return None
@@ -354,7 +344,7 @@ class ArchivePipeline:
             res = self.gateway.arc.save_report(parsed, sha256=sha, url=url, source=source, region_hint=hint or None,
                                                run_id=self.run_id)
         except Exception as exc:
-            _log_write_error(exc, "could not save report %s", url)
+            log_write_error(exc, "could not save report %s", url)
             self._failure(FailureItem(url=url, reason="archive-error", detail=str(exc)[:300], source=source,
                                       partial=True))  # parsed, not stored: a loss
             return
@@ -506,7 +496,7 @@ class ArchivePipeline:
                     rejected=dict(self.decisions[source]), missing=found.missing, completeness=found.state,
                     declared_pages=found.declared_pages, pages_read=found.pages_read)
             except Exception as exc:
-                _log_write_error(exc, "could not record the result of source %s", source)
+                log_write_error(exc, "could not record the result of source %s", source)
         if interrupted:
             run_status = "interrupted"
         elif self.gateway.commit_failures:  # a failed commit is a failed run, never a success
@@ -540,14 +530,14 @@ class ArchivePipeline:
             assert self.run_id is not None
             self.gateway.arc.finish_run(self.run_id, status=run_status, counts=counts, detail=detail[:1000])
         except Exception as exc:
-            _log_write_error(exc, "could not finish run %s", self.run_id)
+            log_write_error(exc, "could not finish run %s", self.run_id)
         if totals["new_reports"] or totals["new_versions"]:  # the across-report tables follow every crawl
             try:
                 from archive.across import recompute_across
 
                 recompute_across(self.gateway.arc)
-            except Exception:
-                logger.exception("could not recompute the across-report tables after run %s", self.run_id)
+            except Exception as exc:
+                log_write_error(exc, "could not recompute the across-report tables after run %s", self.run_id)
         try:  # a full disk may refuse the WARC log's last bytes: the workers and the archive still close
             if self.warc is not None:
                 self.warc.close()
