@@ -8,7 +8,6 @@ Given a Datasette database object (async ``execute``), ``report_context`` return
 from __future__ import annotations
 
 import json
-
 from typing import Any
 
 from archive import schema as S

@@ -9,6 +9,7 @@ The images are committed, so `ogi demo` needs neither Chromium nor this script; 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import shutil
 import subprocess
@@ -58,7 +59,7 @@ def white_row(img: Image.Image, near: int) -> int:
 def pages(img: Image.Image, n: int) -> list[Image.Image]:
     """The image cut into ``n`` pages at white rows near equal heights."""
     cuts = [0, *(white_row(img, img.height * k // n) for k in range(1, n)), img.height]
-    return [img.crop((0, top, img.width, bottom)) for top, bottom in zip(cuts, cuts[1:], strict=False)]
+    return [img.crop((0, top, img.width, bottom)) for top, bottom in itertools.pairwise(cuts)]
 
 
 def main() -> int:

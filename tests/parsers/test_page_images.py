@@ -230,8 +230,8 @@ def test_one_value_across_merged_cells_is_that_rows_value():
     """An OCR grid gives the one-column rows of table 二 (行政许可 …) the block's three slots, two of them empty:
     the row's one printed value is its value, not three values for one column (all unknown)."""
     from crawler.parsers.lines import Line, make_tok
-    from crawler.parsers.tables import TableResult
     from crawler.parsers.t2 import read_t2_row
+    from crawler.parsers.tables import TableResult
 
     res = TableResult()
     blank = make_tok("")
