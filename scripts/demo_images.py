@@ -12,9 +12,7 @@ import io
 import itertools
 import json
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,21 +23,9 @@ from PIL import Image  # noqa: E402
 from ogi.demo import synth  # noqa: E402
 from ogi.demo.portal import IMAGE_REPORT, REPORTS_DIR  # noqa: E402
 from ogi.demo.render import render  # noqa: E402
+from tests.documents.test_ocr_render import screenshot  # noqa: E402  (the renderer the OCR tests use)
 
 ASSETS = ROOT / "ogi" / "demo" / "assets"
-
-
-def screenshot(html: bytes, chromium: str, width: int = 1200, height: int = 9000) -> Image.Image:
-    """Given an HTML page, return Chromium's screenshot of it cropped to the content."""
-    with tempfile.TemporaryDirectory() as tmp:
-        src, png = Path(tmp) / "page.html", Path(tmp) / "shot.png"
-        src.write_bytes(html)
-        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        f"--window-size={width},{height}", f"--user-data-dir={tmp}/profile", f"--screenshot={png}",
-                        src.as_uri()], check=True, capture_output=True, timeout=120)
-        img = Image.open(png).convert("RGB")
-    box = img.convert("L").point(lambda v: 255 if v < 250 else 0).getbbox()
-    return img.crop((0, 0, width, min(height, box[3] + 40))) if box else img
 
 
 def white_row(img: Image.Image, near: int) -> int:
@@ -69,7 +55,7 @@ def main() -> int:
         return 2
     data = json.loads((REPORTS_DIR / IMAGE_REPORT["fixture"]).read_text(encoding="utf-8"))
     rep = synth.from_expected(data["expected_cells"], data["format"], IMAGE_REPORT["agency"], IMAGE_REPORT["year"])
-    shot = screenshot(render(rep, "official_html"), chromium)
+    shot = screenshot(render(rep, "official_html").decode("utf-8"), chromium, width=1200, height=9000)
     ASSETS.mkdir(exist_ok=True)
     names = IMAGE_REPORT["images"]
     for n, part in enumerate(pages(shot, len(names))):

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -99,3 +104,29 @@ def parsed_from_fixture(name: str, **over: Any) -> dict[str, Any]:
 @pytest.fixture
 def make_parsed() -> Callable[..., dict[str, Any]]:
     return parsed_from_fixture
+
+
+@contextlib.contextmanager
+def datasette_process(db: Path | str, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A plain ``datasette serve DB ARGS`` process on a free loopback port, as a user starts it: yields (process,
+    base URL) once it answers, and stops it after."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).with_name("datasette")
+    proc = subprocess.Popen([str(exe), "serve", str(db), *args, "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=2).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, "datasette did not start"
+                time.sleep(0.2)
+        yield proc, base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from pathlib import Path
 import pytest
 
 from archive.serve import make_datasette
+
+from .conftest import datasette_process
 
 
 @pytest.fixture
@@ -88,12 +89,6 @@ def test_whole_database_download_is_an_option(served_db, tmp_path):
         assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _hwm_kb(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -104,20 +99,7 @@ def _hwm_kb(pid: int) -> int:
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc")
 def test_randomblob_does_not_allocate_a_gigabyte_in_plain_datasette(served_db):
     """Measured: the peak RSS of a plain `datasette DB` process before and after one randomblob(1e9) GET."""
-    port = _free_port()
-    exe = Path(sys.executable).with_name("datasette")
-    proc = subprocess.Popen([str(exe), "serve", str(served_db), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=2).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "datasette did not start"
-                time.sleep(0.2)
+    with datasette_process(served_db) as (proc, base):
         urllib.request.urlopen(base + "/ogi/reports", timeout=10).close()
         before = _hwm_kb(proc.pid)
         url = base + "/ogi.json?sql=" + urllib.request.quote("select length(randomblob(1000000000))")
@@ -127,9 +109,6 @@ def test_randomblob_does_not_allocate_a_gigabyte_in_plain_datasette(served_db):
         after = _hwm_kb(proc.pid)
         os.environ.get("OGI_MEASURE") and print(f"VmHWM before {before} kB after {after} kB")
         assert after - before < 50_000, (before, after)  # < 50 MB more, not ~1 GB
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_every_connection_gets_the_caps():

@@ -16,6 +16,8 @@ import yaml
 
 from archive import schema as S
 
+from .conftest import datasette_process
+
 HTML = "<html><head><title>报告</title></head><body><p>焦作 2021 政府信息公开</p></body></html>".encode()
 
 
@@ -233,38 +235,16 @@ def test_preset_chart_query(demo_db):
 
 def test_plain_datasette_with_the_metadata_file_in_a_process(demo_db):
     """`datasette demo.db --metadata archive/metadata.yml` as a user types it: canned queries and links work."""
-    import socket
-    import subprocess
-    import sys
-    import time
     import urllib.request
 
     db, docs = demo_db
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    exe = Path(sys.executable).with_name("datasette")
-    proc = subprocess.Popen([str(exe), "serve", str(db), "--metadata", "archive/metadata.yml", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=2).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+    with datasette_process(db, "--metadata", "archive/metadata.yml") as (_proc, base):
         for path in ("/", "/demo", "/demo/failing_checks", "/demo/totals_by_year_province", "/demo/requests_by_year"):
             with urllib.request.urlopen(base + path, timeout=10) as r:
                 assert r.status == 200
                 assert "__DB__" not in r.read().decode()
         with urllib.request.urlopen(f"{base}/-/ogi/doc/{docs['001'][0]}", timeout=10) as r:
             assert r.read() == docs["001"][1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_report_page_links_the_page_images_a_picture_report_was_read_from(tmp_path, make_parsed):

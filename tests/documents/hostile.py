@@ -19,18 +19,7 @@ def many_pages_pdf(n: int, *, count: int | None = None) -> bytes:
     for _ in range(n):
         objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
                     b"/Resources << /Font << /F1 3 0 R >> >> >>")
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objs, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
-    return out.getvalue()
+    return assemble_pdf(objs)
 
 
 def zip_bomb_docx(size: int = 64 * 1024 * 1024) -> bytes:
@@ -88,7 +77,7 @@ def flate_bomb_pdf(inflated: int = 400 * 1024 * 1024, *, chunk: bytes = b" " * (
         b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    return _assemble(objs)
+    return assemble_pdf(objs)
 
 
 def pdf_with_content(content: bytes) -> bytes:
@@ -101,10 +90,11 @@ def pdf_with_content(content: bytes) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
     ]
-    return _assemble(objs)
+    return assemble_pdf(objs)
 
 
-def _assemble(objs: list[bytes]) -> bytes:
+def assemble_pdf(objs: list[bytes]) -> bytes:
+    """Given the bodies of PDF objects 1…n (object 1 the catalog), return the PDF: header, objects, xref, trailer."""
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -133,8 +123,8 @@ def image_only_pdf(pages: int = 1, *, width: int = 200, height: int = 260, title
     objs.append(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 "
                 b"/Filter /FlateDecode /Length %d >>\nstream\n" % (width, height, len(raw)) + raw + b"\nendstream")
     if title is None:
-        return _assemble(objs)
+        return assemble_pdf(objs)
     info = "<< /Title <FEFF" + title.encode("utf-16-be").hex().upper() + "> >>"
     objs.append(info.encode())
-    data = _assemble(objs)
+    data = assemble_pdf(objs)
     return data.replace(b"/Root 1 0 R >>", b"/Root 1 0 R /Info %d 0 R >>" % len(objs), 1)

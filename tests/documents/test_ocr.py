@@ -8,7 +8,6 @@ scale, 120 dpi, JPEG quality 60) and run the real engine with the network blocke
 from __future__ import annotations
 
 import io
-import socket
 
 import pytest
 from PIL import Image
@@ -206,20 +205,6 @@ def test_bad_image_bytes_are_a_warning_not_a_traceback():
 
 
 # --- slow: the real engine on rendered real fixtures ---------------------------------------------------------
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    """Any attempt to open a connection fails the test."""
-    attempts: list[object] = []
-
-    def refuse(self, address, *args, **kwargs):
-        attempts.append(address)
-        raise AssertionError(f"network touched: {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    return attempts
 
 
 @pytest.fixture(scope="module")

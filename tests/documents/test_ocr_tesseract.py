@@ -9,7 +9,6 @@ the network blocked; they skip when it is missing (scripts/setup-system.sh insta
 from __future__ import annotations
 
 import io
-import socket
 import time
 
 import pytest
@@ -97,19 +96,6 @@ def test_missing_binary_is_a_reason_not_a_traceback(monkeypatch):
 
 
 # --- slow: the real binary on rendered real fixtures ---------------------------------------------------------
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    attempts: list[object] = []
-
-    def refuse(self, address, *args, **kwargs):
-        attempts.append(address)
-        raise AssertionError(f"network touched: {address}")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    return attempts
 
 
 @pytest.fixture(scope="module")

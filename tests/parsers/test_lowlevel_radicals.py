@@ -18,6 +18,7 @@ from crawler.parsers import parse_document
 from crawler.parsers.decode import decode
 from crawler.parsers.html_tables import extract_html
 from crawler.parsers.normalize import RADICALS, clean_space, fold_radicals, nfkc, norm_label
+from tests.documents.hostile import assemble_pdf
 
 REAL = Path(__file__).parent.parent / "fixtures" / "real"
 TEXTS = sorted([*REAL.glob("0*.txt"), *REAL.glob("0*.html")])
@@ -169,18 +170,7 @@ def _pdf_with_to_unicode(codes: dict[str, str], shown: str) -> bytes:
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
         b"<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream",
     ]
-    out = io.BytesIO()
-    out.write(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objs, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % i + body + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
-    return out.getvalue()
+    return assemble_pdf(objs)
 
 
 def test_pdf_reader_folds_a_to_unicode_radical() -> None:
