@@ -54,7 +54,7 @@ class DocumentItem(scrapy.Item):
     level = scrapy.Field()
     request_headers = scrapy.Field(serializer=text_of)  # for WARC request records
     method = scrapy.Field()
-    attachments = scrapy.Field()  # article pages: the attachment URLs it links (the spider follows them)
+    attachments = scrapy.Field()  # article pages: the attachment URLs the spider follows from it
 
 
 class FailureItem(scrapy.Item):

@@ -319,9 +319,11 @@ class ReportSpider(scrapy.Spider):
             yield from self.parse_list(response, list_ctx)
             return
         item = self.document_item(response, ctx, kind="article")
-        item["attachments"] = self.attachment_links(response)  # a page that only carries its report's files
+        follow = list(self.article_attachments(response, ctx))
+        # the attachments followed: a page that only carries its report's files is no failure of its own
+        item["attachments"] = [r.url for r in follow if isinstance(r, Request)]
         yield item
-        yield from self.article_attachments(response, ctx)
+        yield from follow
 
     def looks_like_list(self, response: Response) -> bool:
         """True for a page that lists several reports (a column or a hub), not one report."""
