@@ -22,7 +22,7 @@ from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
 from crawler.items import DocumentItem, FailureItem
-from crawler.parsers.images import MAX_IMAGE_BYTES, MAX_REPORT_IMAGES
+from crawler.parsers.images import MAX_IMAGE_BYTES
 from crawler.parsers.ocr import image_kind
 from crawler.reasons import is_loss
 from crawler.responses import content_type, failure_reason, header_dict, now_iso
@@ -42,7 +42,7 @@ def pending_images(parsed: dict[str, Any]) -> list[str]:
     if parsed.get("status") != "image_only":
         return []
     urls = [str(i.get("url")) for i in parsed.get("images") or () if i.get("status") == "pending" and i.get("url")]
-    return [u for u in dict.fromkeys(urls) if u.lower().startswith(("http://", "https://"))][:MAX_REPORT_IMAGES]
+    return [u for u in dict.fromkeys(urls) if u.lower().startswith(("http://", "https://"))]
 
 
 class PageImages:

@@ -110,7 +110,7 @@ _ARTICLE_BOX_RE = re.compile(
 # … and the wider boxes of a page's main column (which may also hold a column banner)
 _MAIN_BOX_RE = re.compile(r"content|article|view|main|txt|\bnr\b|\bcon\b", re.I)
 MIN_DECLARED_SIDE = 200  # an <img> declaring a smaller width or height is chrome (an icon, a bullet)
-MAX_REPORT_IMAGES = 60  # images of one report page handed to OCR
+MAX_REPORT_IMAGES = 60  # images of one report page fetched and OCR'd (the rest are listed ``not-read``)
 
 
 def _attr_side(value: str | None) -> int | None:
@@ -163,7 +163,7 @@ def content_images(body: Any) -> list[str]:
         if any(box == narrowest for _src, box in found):
             found = [f for f in found if f[1] == narrowest]
             break
-    return list(dict.fromkeys(src for src, _box in found))[:MAX_REPORT_IMAGES]
+    return list(dict.fromkeys(src for src, _box in found))
 
 
 def data_uri_bytes(src: str) -> bytes | None:

@@ -184,8 +184,15 @@ def ocr_page_images(
     ``not-read``); when OCR finds table 三 or 四 the tables come from OCR and the title, agency, dates and
     narrative from the page itself (:func:`merge_page_ocr`)."""
     entries = page_images(srcs, base)
+    # past the cap: listed, never fetched, and said (a report of more pages than this is cut, not silently)
+    beyond = [{"url": url, "status": "not-read"} for url, _data in entries[img_mod.MAX_REPORT_IMAGES:]]
+    if beyond:
+        entries = entries[: img_mod.MAX_REPORT_IMAGES]
+        report.warnings.append(f"the page has {len(entries) + len(beyond)} content images; only the first "
+                               f"{img_mod.MAX_REPORT_IMAGES} are read")
     if fetched is None and any(data is None for _url, data in entries):
         report.images = [{"url": url, "status": "pending" if data is None else "inline"} for url, data in entries]
+        report.images.extend(beyond)
         return report
     notes: list[dict[str, Any]] = []
     order: list[tuple[int, str, bytes]] = []
@@ -197,6 +204,7 @@ def ocr_page_images(
     missing = len(entries) - len(order)
     if missing:
         report.warnings.append(f"{missing} of {len(entries)} images of the page could not be fetched; not OCR'd")
+    notes.extend(beyond)
     report.images = notes
     if not order:
         return report

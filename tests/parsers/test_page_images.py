@@ -241,3 +241,18 @@ def test_one_value_across_merged_cells_is_that_rows_value():
     read_t2_row(Line(["规章"], [make_tok("1"), blank, make_tok("2"), blank], "ocr-grid"),
                 ("issued", "repealed", "in_force"), res)
     assert res.cells["t2.regulation.issued"].value is None and res.warnings
+
+
+def test_images_past_the_cap_are_listed_not_read_and_said():
+    from crawler.parsers.images import MAX_REPORT_IMAGES
+
+    n = MAX_REPORT_IMAGES + 2
+    imgs = "".join(f'<p><img src="./W{i:03d}.jpg"></p>' for i in range(n))
+    page = (f"<html><head><meta charset='utf-8'><title>{REPORT_TITLE}</title></head><body>"
+            f"<div class='TRS_Editor'>{imgs}</div></body></html>").encode()
+    report = parse_document(page, source="a.htm", url="http://x.gov.cn/a.htm")
+    assert [i["status"] for i in report.images] == ["pending"] * MAX_REPORT_IMAGES + ["not-read"] * 2
+    assert report.images[-1]["url"] == f"http://x.gov.cn/W{n - 1:03d}.jpg"
+    assert f"the page has {n} content images; only the first {MAX_REPORT_IMAGES} are read" in report.warnings
+    again = parse_document(page, source="a.htm", url="http://x.gov.cn/a.htm", images={})
+    assert [i["status"] for i in again.images][-3:] == ["not-fetched", "not-read", "not-read"]
